@@ -1,0 +1,1 @@
+"""mlcycle's core: domain, handlers, ports, adapters, local host and CLI."""

@@ -1,0 +1,153 @@
+"""The ports the handlers depend on. Adapters implement them; handlers never import azure.*.
+
+Blob paths are "<container>/<name>", e.g. "runs/<run_id>/outputs/model.pkl".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from shared.domain.messages import Envelope
+
+
+class BlobStore(Protocol):
+    """Files by path. Writes are atomic: a reader never sees half a file."""
+
+    def put(self, path: str, data: bytes) -> None: ...
+    def get(self, path: str) -> bytes:
+        """Raises NotFound."""
+        ...
+    def exists(self, path: str) -> bool: ...
+    def list(self, prefix: str) -> list[str]:
+        """Paths of every file under prefix (recursive), sorted."""
+        ...
+    def delete(self, path: str) -> None: ...
+    def upload_dir(self, src: Path, prefix: str) -> None: ...
+    def download(self, prefix: str, dest: Path) -> None:
+        """A file (prefix is a file path) or everything under a folder prefix into dest."""
+        ...
+    def local_path(self, path: str) -> Path | None:
+        """Where the file lies on this machine, if it does (local twin only)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Received:
+    """A message delivered under a peek-lock."""
+
+    envelope: Envelope
+    lock_token: str
+    delivery_count: int
+    queue: str
+
+
+class Bus(Protocol):
+    """Queues with at-least-once delivery, duplicate detection on envelope id,
+    peek-lock, retries with backoff and a dead-letter queue per queue."""
+
+    def publish(self, envelope: Envelope, *, delay_s: float = 0.0) -> None:
+        """Send to the message type's queue; events with no queue go to the event log."""
+        ...
+    def receive(self, queue: str, *, max_wait_s: float = 0.0) -> Received | None: ...
+    def complete(self, received: Received) -> None: ...
+    def abandon(self, received: Received, reason: str) -> None:
+        """Give the message back for a retry with backoff, or dead-letter it after
+        the queue's maximum delivery count."""
+        ...
+    def dead_letter(self, received: Received, reason: str) -> None: ...
+    def dead_letters(self, queue: str) -> list[dict]: ...
+    def events(self, correlation_id: str | None = None) -> list[Envelope]: ...
+
+
+@dataclass
+class Record:
+    kind: str
+    name: str
+    version: str
+    body: dict
+    etag: str = ""
+
+
+class Registry(Protocol):
+    """Records of datasets, runs, models, endpoints, deployments and computes, keyed by
+    (kind, name, version); optimistic concurrency on the etag."""
+
+    def get(self, kind: str, name: str, version: str = "") -> Record | None: ...
+    def put(self, record: Record, *, etag: str | None = None) -> Record:
+        """Insert or replace. etag None: unconditional; "": must not exist yet;
+        otherwise must match the stored etag. Raises Conflict."""
+        ...
+    def list(self, kind: str, name: str | None = None) -> list[Record]: ...
+    def allocate_version(self, kind: str, name: str, key: str) -> str:
+        """The next integer version of name, reserved once per key: the same key always
+        gets the same version, two keys never get the same one."""
+        ...
+    def delete(self, kind: str, name: str, version: str = "") -> None: ...
+
+
+@dataclass(frozen=True)
+class NodeState:
+    """What the compute knows of a run's processes."""
+
+    state: str  # "unknown" | "running" | "exited"
+    exit_code: int | None = None
+    failed_rank: int | None = None
+    reason: str = ""  # "", "canceled", "timeout", "lost"
+    started_at: str = ""
+    ended_at: str = ""
+
+
+class Compute(Protocol):
+    """Runs launch plans. submit, cancel and collect are idempotent."""
+
+    def submit(self, plan: "LaunchPlan") -> None: ...
+    def poll(self, run_id: str) -> NodeState: ...
+    def cancel(self, run_id: str) -> None: ...
+    def read_log(self, run_id: str, rank: int, offset: int) -> bytes:
+        """Bytes of std_log_process_<rank>.txt from offset, while the run is going."""
+        ...
+    def collect(self, run_id: str, blobs: BlobStore) -> None:
+        """Upload outputs/, logs/, user_logs/, named outputs and mlruns to runs/<id>/."""
+        ...
+    def running(self) -> list[str]:
+        """Run ids whose processes this compute knows of."""
+        ...
+
+
+class Clock(Protocol):
+    def now(self) -> str:
+        """ISO-8601 UTC."""
+        ...
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    rank: int
+    local_rank: int
+    command: str  # run with bash -c in the node's code directory
+    env: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    index: int
+    processes: tuple[ProcessSpec, ...]
+
+
+@dataclass(frozen=True)
+class LaunchPlan:
+    """What to run, where, with which environment. A pure value: one plan, two executors.
+
+    Commands and env values may contain ${MLCYCLE_NODE_DIR}, which the node bootstrap
+    sets to its own working directory (code/, inputs/<name>/, named_outputs/<name>/,
+    user_logs/, mlruns/ lie under it)."""
+
+    run_id: str
+    snapshot: str  # blob path of the code snapshot (tar.gz)
+    inputs: dict  # name -> {"blob": path, "mode": "file"|"folder"}; staged into inputs/<name>/
+    outputs: tuple[str, ...]  # named outputs: folders named_outputs/<name>/
+    nodes: tuple[NodeSpec, ...]
+    timeout_s: float | None = None
+
+
