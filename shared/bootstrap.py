@@ -25,10 +25,12 @@ class Container:
     registry: Registry
     compute: Compute
     clock: Clock
+    scorer: object  # shared.serving.Scorer: onnxruntime sessions shared by every request
 
     def ports(self) -> dict:
         return {"blobs": self.blobs, "bus": self.bus, "registry": self.registry,
-                "compute": self.compute, "clock": self.clock, "settings": self.settings}
+                "compute": self.compute, "clock": self.clock, "settings": self.settings,
+                "scorer": self.scorer}
 
 
 def bootstrap(settings: Settings) -> Container:
@@ -37,6 +39,7 @@ def bootstrap(settings: Settings) -> Container:
     from shared.adapters.local_compute import LocalCompute
     from shared.adapters.sqlite_bus import SqliteBus
     from shared.adapters.sqlite_registry import SqliteRegistry
+    from shared.serving import Scorer
 
     settings.data_root.mkdir(parents=True, exist_ok=True)
     bus = SqliteBus(settings.bus_path, max_deliveries=settings.max_deliveries,
@@ -47,8 +50,10 @@ def bootstrap(settings: Settings) -> Container:
         blobs=LocalBlobStore(settings.blob_root),
         bus=bus,
         registry=SqliteRegistry(settings.registry_path),
-        compute=LocalCompute(settings.work_root, bus_path=settings.bus_path),
+        compute=LocalCompute(settings.work_root, blobs=LocalBlobStore(settings.blob_root),
+                             bus_path=settings.bus_path),
         clock=SystemClock(),
+        scorer=Scorer(),
     )
 
 

@@ -1,0 +1,1 @@
+"""Thin Azure Functions bindings: parse the trigger, call shared/, return."""

@@ -1,0 +1,45 @@
+"""HTTP routes for online endpoints, their deployments and scoring; the health check."""
+import azure.functions as func
+
+from functions.http import request_id, respond
+from shared.api import endpoints
+from shared.api.replies import Reply
+from shared.api.submit import submit
+
+bp = func.Blueprint()
+
+
+@bp.route(route="endpoints", methods=["POST"])
+def create_endpoint(req: func.HttpRequest) -> func.HttpResponse:
+    return respond(lambda p: submit("endpoint", req.get_body(), request_id=request_id(req),
+                                    ports=p))
+
+
+@bp.route(route="endpoints", methods=["GET"])
+def list_endpoints(req: func.HttpRequest) -> func.HttpResponse:
+    return respond(lambda p: endpoints.list_endpoints(registry=p["registry"]))
+
+
+@bp.route(route="endpoints/{name}", methods=["GET"])
+def show_endpoint(req: func.HttpRequest) -> func.HttpResponse:
+    return respond(lambda p: endpoints.show_endpoint(
+        req.route_params["name"], registry=p["registry"], blobs=p["blobs"],
+        scorer=p["scorer"]))
+
+
+@bp.route(route="endpoints/{name}/deployments", methods=["POST"])
+def create_deployment(req: func.HttpRequest) -> func.HttpResponse:
+    return respond(lambda p: submit("deployment", req.get_body(), request_id=request_id(req),
+                                    ports=p, endpoint=req.route_params["name"]))
+
+
+@bp.route(route="endpoints/{name}/score", methods=["POST"])
+def score(req: func.HttpRequest) -> func.HttpResponse:
+    return respond(lambda p: endpoints.score(
+        req.route_params["name"], req.get_body(), dict(req.headers), registry=p["registry"],
+        blobs=p["blobs"], scorer=p["scorer"]))
+
+
+@bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def health(req: func.HttpRequest) -> func.HttpResponse:
+    return respond(lambda p: Reply(200, {"status": "ok"}))

@@ -1,0 +1,236 @@
+"""LocalCompute: the embedded twin of Azure Batch, each node a detached local process.
+
+A run's nodes live in <work_root>/<run_id>/node-<index>/. The node bootstrap
+(`python -m shared.runner.node`) starts in its own session, so it survives the host
+process and a restarted host adopts it from the files it leaves: pid.json while it is
+launched, started.json once it runs, exit.json when it has ended.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path, PurePosixPath
+
+import shared
+from shared.domain.errors import PermanentError
+from shared.ports import BlobStore, LaunchPlan, NodeState
+from shared.runner.node import CANCEL_MARKER, write_json_atomic
+from shared.runner.plan import plan_to_json
+from shared.runner.snapshot import extract_snapshot
+
+_PROJECT_ROOT = Path(shared.__file__).resolve().parent.parent
+_RUN_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\Z")  # a run id names a folder
+
+
+class LocalCompute:
+    """Runs launch plans as local processes.
+
+    Parameters:
+        work_root: where node folders are created.
+        blobs: the store snapshots and inputs are staged from (needed by submit).
+        bus_path: the SQLite bus the nodes report JobStarted/CompleteJob to; None: silent.
+        kill_grace_s: how long a stopped process gets between SIGTERM and SIGKILL.
+    """
+
+    def __init__(self, work_root: Path, *, blobs: BlobStore | None = None,
+                 bus_path: Path | None = None, kill_grace_s: float = 5.0) -> None:
+        self.work_root = Path(work_root)
+        self.blobs = blobs
+        self.bus_path = bus_path
+        self.kill_grace_s = kill_grace_s
+        self._children: dict[int, subprocess.Popen] = {}
+
+    # --- launching ---------------------------------------------------------------------
+
+    def submit(self, plan: LaunchPlan) -> None:
+        """Stage and start every node of the plan; a node already launched is left alone.
+
+        Raises: PermanentError without a blob store; NotFound for a missing snapshot or
+            input (the half-staged node folder is removed, so a retry starts clean).
+        """
+        if self.blobs is None:
+            raise PermanentError("LocalCompute needs a blob store to stage a plan")
+        run_dir = self._run_dir(plan.run_id)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        # Two deliveries of one launch message may race; the lock makes one of them wait
+        # and then find the node launched.
+        with open(run_dir / ".submit.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            for node in plan.nodes:
+                self._submit_node(plan, node.index, run_dir / f"node-{node.index}")
+
+    def _submit_node(self, plan: LaunchPlan, index: int, node_dir: Path) -> None:
+        if (node_dir / "pid.json").exists() or (node_dir / "exit.json").exists():
+            return
+        if node_dir.exists():  # a submit that died while staging
+            shutil.rmtree(node_dir)
+        try:
+            self._stage(plan, node_dir)
+            (node_dir / "plan.json").write_text(plan_to_json(plan))
+            write_json_atomic(node_dir / "node.json", {
+                "index": index, "bus_path": str(self.bus_path or ""),
+                "kill_grace_s": self.kill_grace_s})
+        except BaseException:
+            shutil.rmtree(node_dir, ignore_errors=True)
+            raise
+        with open(node_dir / "node_log.txt", "ab") as log:
+            # cwd is the project root so `-m shared.runner.node` imports this very code;
+            # the user's processes run in code/ and do not see it on their path.
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "shared.runner.node", str(node_dir.resolve())],
+                cwd=_PROJECT_ROOT, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True)
+        self._children[proc.pid] = proc
+        write_json_atomic(node_dir / "pid.json", {"pid": proc.pid})
+
+    def _stage(self, plan: LaunchPlan, node_dir: Path) -> None:
+        extract_snapshot(self.blobs.get(plan.snapshot), node_dir / "code")
+        for name, spec in plan.inputs.items():
+            folder = node_dir / "inputs" / name
+            folder.mkdir(parents=True, exist_ok=True)
+            if spec["mode"] == "file":
+                self.blobs.download(spec["blob"], folder / PurePosixPath(spec["blob"]).name)
+            else:
+                self.blobs.download(spec["blob"], folder)
+
+    # --- watching ----------------------------------------------------------------------
+
+    def poll(self, run_id: str) -> NodeState:
+        """The run's state, read from its node folders (see NodeState).
+
+        All nodes exited: "exited", with the first failing node's code and reason.
+        A bootstrap gone without exit.json is "exited" with reason "lost" ("canceled"
+        if a cancel had been asked for) and no exit code.
+        """
+        states = [self._node_state(d) for d in self._node_dirs(run_id)]
+        if not states or any(s.state == "unknown" for s in states):
+            return NodeState("unknown")
+        started = min((s.started_at for s in states if s.started_at), default="")
+        if any(s.state == "running" for s in states):
+            return NodeState("running", started_at=started)
+        bad = next((s for s in states if s.exit_code != 0 or s.reason), states[0])
+        return NodeState("exited", exit_code=bad.exit_code, failed_rank=bad.failed_rank,
+                         reason=bad.reason, started_at=started,
+                         ended_at=max(s.ended_at for s in states))
+
+    def _node_state(self, node_dir: Path) -> NodeState:
+        exited = _read_json(node_dir / "exit.json")
+        if exited is not None:
+            return _exited(exited)
+        pid = (_read_json(node_dir / "pid.json") or {}).get("pid")
+        if pid is None:
+            return NodeState("unknown")  # still staging, or a submit died before launch
+        started = (_read_json(node_dir / "started.json") or {}).get("started_at", "")
+        if self._alive(pid, node_dir):
+            return NodeState("running", started_at=started)
+        exited = _read_json(node_dir / "exit.json")  # it may have finished just now
+        if exited is not None:
+            return _exited(exited)
+        reason = "canceled" if (node_dir / CANCEL_MARKER).exists() else "lost"
+        return NodeState("exited", reason=reason, started_at=started)
+
+    def _alive(self, pid: int, node_dir: Path) -> bool:
+        child = self._children.get(pid)
+        if child is not None and child.poll() is not None:
+            del self._children[pid]  # reaped: a zombie would look alive
+            return False
+        cmdline = Path(f"/proc/{pid}/cmdline")
+        if Path("/proc/self").exists():
+            # A recycled pid belongs to another command line; a zombie has an empty one.
+            try:
+                args = cmdline.read_bytes().split(b"\0")
+            except OSError:
+                return False
+            return str(node_dir.resolve()).encode() in args
+        try:  # no /proc (macOS): the best available answer
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def running(self) -> list[str]:
+        """Run ids with a node folder that has no exit.json yet, sorted."""
+        if not self.work_root.is_dir():
+            return []
+        return sorted(d.name for d in self.work_root.iterdir() if _RUN_ID.match(d.name)
+                      and any(not (n / "exit.json").exists() for n in self._node_dirs(d.name)))
+
+    def read_log(self, run_id: str, rank: int, offset: int) -> bytes:
+        """Bytes of std_log_process_<rank>.txt from offset; b"" before the log exists."""
+        for node_dir in self._node_dirs(run_id):
+            path = node_dir / "user_logs" / f"std_log_process_{rank}.txt"
+            if path.exists():
+                with open(path, "rb") as f:
+                    f.seek(offset)
+                    return f.read()
+        return b""
+
+    # --- stopping and collecting -------------------------------------------------------
+
+    def cancel(self, run_id: str) -> None:
+        """Ask every node of the run to stop; the bootstrap stops its processes and writes
+        exit.json with reason "canceled". A run that has ended, or never was, is fine."""
+        for node_dir in self._node_dirs(run_id):
+            if (node_dir / "exit.json").exists():
+                continue
+            # The marker covers a bootstrap not yet listening for signals.
+            (node_dir / CANCEL_MARKER).touch()
+            pid = (_read_json(node_dir / "pid.json") or {}).get("pid")
+            if pid is not None and self._alive(pid, node_dir):
+                try:
+                    os.killpg(pid, signal.SIGTERM)  # the bootstrap leads its own session
+                except ProcessLookupError:
+                    pass
+
+    def collect(self, run_id: str, blobs: BlobStore) -> None:
+        """Upload what the run left to runs/<run_id>/: outputs/, logs/, user_logs/,
+        named_outputs/<name>/ and mlruns/. Uploading again overwrites with the same files."""
+        prefix = f"runs/{run_id}"
+        for node_dir in self._node_dirs(run_id):
+            pairs = [(node_dir / "code" / "outputs", f"{prefix}/outputs"),
+                     (node_dir / "code" / "logs", f"{prefix}/logs"),
+                     (node_dir / "user_logs", f"{prefix}/user_logs"),
+                     (node_dir / "mlruns", f"{prefix}/mlruns")]
+            named = node_dir / "named_outputs"
+            if named.is_dir():
+                pairs += [(d, f"{prefix}/named_outputs/{d.name}")
+                          for d in sorted(named.iterdir()) if d.is_dir()]
+            for src, dest in pairs:
+                if src.is_dir():
+                    blobs.upload_dir(src, dest)
+            # The bootstrap's own log explains a lost node; Azure ML calls these system logs.
+            node_log = node_dir / "node_log.txt"
+            if node_log.is_file():
+                blobs.put(f"{prefix}/system_logs/{node_dir.name}.txt", node_log.read_bytes())
+
+    def _run_dir(self, run_id: str) -> Path:
+        if not _RUN_ID.match(run_id):
+            raise PermanentError(f"run id {run_id!r} cannot name a folder")
+        return self.work_root / run_id
+
+    def _node_dirs(self, run_id: str) -> list[Path]:
+        run_dir = self._run_dir(run_id)
+        if not run_dir.is_dir():
+            return []
+        return sorted(d for d in run_dir.glob("node-*") if d.is_dir())
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+
+
+def _exited(body: dict) -> NodeState:
+    return NodeState("exited", exit_code=body.get("exit_code"),
+                     failed_rank=body.get("failed_rank"), reason=body.get("reason", ""),
+                     started_at=body.get("started_at", ""), ended_at=body.get("ended_at", ""))

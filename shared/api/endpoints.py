@@ -1,0 +1,57 @@
+"""Endpoint routes: show (with the model's signature) and no-code scoring."""
+from __future__ import annotations
+
+import random
+
+from shared.api.replies import Reply, parse_json, view
+from shared.domain.errors import NotFound, TransientError
+from shared.domain.records import require
+from shared.handlers.deploy import onnx_file
+from shared.ports import BlobStore, Registry
+
+
+def list_endpoints(*, registry: Registry) -> Reply:
+    return Reply(200, {"value": [view(r.body) for r in registry.list("endpoint")]})
+
+
+def show_endpoint(name: str, *, registry: Registry, blobs: BlobStore, scorer) -> Reply:
+    endpoint = view(require(registry, "endpoint", name).body)
+    deployments = [view(r.body) for r in registry.list("deployment")
+                   if r.body["endpoint"] == name]
+    endpoint["deployments"] = deployments
+    endpoint["signature"] = None
+    serving = _serving(endpoint, registry)
+    if serving is not None:
+        endpoint["signature"] = scorer.signature(onnx_file(blobs, serving["onnx"]["path"]))
+    return Reply(200, endpoint)
+
+
+def score(name: str, body: bytes, headers: dict, *, registry: Registry, blobs: BlobStore,
+          scorer) -> Reply:
+    endpoint = require(registry, "endpoint", name).body
+    request = parse_json(body)
+    model = _serving(endpoint, registry, headers.get("azureml-model-deployment"))
+    if model is None:
+        raise TransientError(f"endpoint {name!r} has no deployment serving yet")
+    result = scorer.score(onnx_file(blobs, model["onnx"]["path"]), request,
+                          model_name=model["name"], model_version=model["version"])
+    return Reply(200, result, {"azureml-model-deployment": model["_deployment"]})
+
+
+def _serving(endpoint: dict, registry: Registry, wanted: str | None = None) -> dict | None:
+    """The model version behind the deployment that takes this request: the one named by
+    the azureml-model-deployment header, else one drawn by the traffic split."""
+    traffic = {d: p for d, p in (endpoint.get("traffic") or {}).items() if p > 0}
+    if wanted:
+        traffic = {wanted: 100}
+    if not traffic:
+        return None
+    names, weights = zip(*traffic.items())
+    deployment_name = random.choices(names, weights)[0]
+    dep = registry.get("deployment", f"{endpoint['name']}/{deployment_name}")
+    if dep is None:
+        raise NotFound(f"deployment {deployment_name!r} does not exist")
+    if not dep.body.get("model_version"):
+        return None
+    model = require(registry, "model", dep.body["model"], dep.body["model_version"]).body
+    return {**model, "_deployment": deployment_name}

@@ -1,0 +1,45 @@
+"""The one intake behind both entry points of a spec file: the blob drop zone and the
+HTTP API. It loads and validates the YAML, then hands the spec to its kind's intake."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from shared.handlers import intake_assets, intake_jobs
+from shared.ports import BlobStore, Bus, Clock, Registry
+
+_BY_KIND = {
+    "job": intake_jobs.submit_job,
+    "data": intake_assets.submit_data,
+    "model": intake_assets.submit_model,
+    "compute": intake_assets.submit_compute,
+    "endpoint": intake_assets.submit_endpoint,
+    "deployment": intake_assets.submit_deployment,
+}
+
+
+def accept_spec(path: Path, *, root: Path, key: str, blobs: BlobStore, registry: Registry,
+                bus: Bus, clock: Clock, overrides: Sequence[str] = (),
+                kind: str | None = None, **extra) -> tuple[str, dict]:
+    """Validate the spec at path (whose local files lie under root) and act on it.
+
+    Parameters:
+        key: idempotency key; the same key delivered twice creates nothing new.
+        kind: the kind the caller expects (an HTTP route); None accepts any.
+    Returns:
+        (kind, record body) of what was created.
+    Raises:
+        InvalidSpec: the spec is refused; nothing was created.
+    """
+    from shared.specs import load_spec, spec_kind
+
+    found = spec_kind(path.read_text(encoding="utf-8", errors="replace"))
+    if kind is not None and found is not None and found != kind:
+        from shared.domain.errors import InvalidSpec
+
+        raise InvalidSpec(f"{path.name}: is a {found} spec, expected a {kind} spec")
+    spec = load_spec(path, root=root, overrides=overrides, kind=kind or found)
+    kind = kind or found
+    body = _BY_KIND[kind](spec, key=key, blobs=blobs, registry=registry, bus=bus,
+                          clock=clock, **extra)
+    return kind, body

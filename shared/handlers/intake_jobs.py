@@ -1,0 +1,96 @@
+"""Accepting a command job: snapshot its code, upload its local inputs, resolve its data
+references, create the run as NotStarted and hand it to the compute-scale queue."""
+from __future__ import annotations
+
+import secrets
+
+from shared.domain.errors import Conflict, InvalidSpec
+from shared.domain.messages import Envelope, JobSubmitted
+from shared.domain.records import latest
+from shared.domain.status import RunStatus
+from shared.handlers.uploads import empty_snapshot, upload_code, upload_path
+from shared.ports import BlobStore, Bus, Clock, Record, Registry
+
+LOCAL_POOL = "local"
+_WORDS = ("amber", "brave", "calm", "eager", "frosty", "gentle", "happy", "jolly",
+          "keen", "lively", "mellow", "nimble", "quiet", "swift", "tidy", "witty")
+_NOUNS = ("lamp", "river", "pepper", "cloud", "stone", "garden", "kettle", "comet",
+          "maple", "harbor", "tulip", "falcon", "spoon", "meadow", "lantern", "otter")
+
+
+def new_run_id(key: str | None = None) -> str:
+    """Azure ML style names; derived from the idempotency key when there is one, so a
+    redelivered spec maps to the same run."""
+    seed = key or secrets.token_hex(8)
+    n = int(seed[:12], 16) if all(c in "0123456789abcdef" for c in seed[:12]) else hash(seed)
+    return f"{_WORDS[n % 16]}_{_NOUNS[(n >> 4) % 16]}_{seed[:10]}"
+
+
+def submit_job(spec, *, key: str, blobs: BlobStore, registry: Registry, bus: Bus,
+               clock: Clock) -> dict:
+    run_id = spec.name or new_run_id(key)
+    existing = registry.get("run", run_id)
+    if existing is not None:
+        if existing.body.get("intake_key") == key:
+            return existing.body  # the same submission, delivered again
+        raise InvalidSpec(f"a job named {run_id!r} already exists")
+    compute = _check_compute(spec, registry)
+    body = {
+        "name": run_id, "type": "command", "intake_key": key,
+        "display_name": spec.display_name or run_id,
+        "experiment_name": spec.experiment_name, "description": spec.description,
+        "tags": dict(spec.tags), "command": spec.command, "compute": compute,
+        "environment": spec.environment, "instance_count": spec.instance_count,
+        "distribution": spec.distribution, "timeout_s": spec.timeout_s,
+        "snapshot": upload_code(spec.code, blobs) if spec.code else empty_snapshot(blobs),
+        "inputs": {n: _resolve_input(n, i, blobs, registry) for n, i in spec.inputs.items()},
+        "outputs": {n: {"type": o.type, "path": f"runs/{run_id}/named_outputs/{n}"}
+                    for n, o in spec.outputs.items()},
+        "status": RunStatus.NOT_STARTED.value,
+        "status_history": [{"status": RunStatus.NOT_STARTED.value, "time": clock.now()}],
+        "creation_context": {"created_at": clock.now()},
+        "start_time": None, "end_time": None, "exit_code": None, "failed_rank": None,
+        "error": None, "metrics": {}, "log_tail": "",
+    }
+    try:
+        registry.put(Record("run", run_id, "", body), etag="")
+    except Conflict:
+        return registry.get("run", run_id).body
+    bus.publish(Envelope(JobSubmitted(run_id, compute), id=f"{run_id}-submitted",
+                         correlation_id=run_id))
+    return body
+
+
+def _check_compute(spec, registry: Registry) -> str:
+    name = (spec.compute or LOCAL_POOL).removeprefix("azureml:")
+    if name == LOCAL_POOL:
+        return name
+    pool = registry.get("compute", name)
+    if pool is None:
+        raise InvalidSpec(f"compute {name!r} does not exist; create it first "
+                          "(mlcycle compute create)")
+    most = int(pool.body.get("max_instances", 1))
+    if spec.instance_count > most:
+        raise InvalidSpec(f"resources.instance_count {spec.instance_count} exceeds compute "
+                          f"{name!r} max_instances {most}")
+    return name
+
+
+def _resolve_input(name: str, spec_input, blobs: BlobStore, registry: Registry) -> dict:
+    if spec_input.kind == "literal":
+        return {"kind": "literal", "value": spec_input.value}
+    if spec_input.kind == "local":
+        blob, kind = upload_path(spec_input.path, blobs)
+        return {"kind": kind, "blob": blob, "type": spec_input.type}
+    ref = spec_input.asset
+    if ref.version:
+        record = registry.get("data", ref.name, ref.version)
+    else:
+        record = latest(registry, "data", ref.name, lambda b: b.get("state") == "Registered")
+    if record is None or record.body.get("state") != "Registered":
+        wanted = f"{ref.name}:{ref.version}" if ref.version else f"{ref.name}@latest"
+        raise InvalidSpec(f"input {name!r}: data asset {wanted} is not registered")
+    data = record.body
+    return {"kind": "file" if data["type"] == "uri_file" else "folder",
+            "blob": data["path"], "type": data["type"],
+            "asset": f"{data['name']}:{data['version']}"}

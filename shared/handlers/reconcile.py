@@ -1,0 +1,27 @@
+"""The timer's reconciler: runs whose processes ended without a word get collected, and
+processes of runs that are already over get stopped."""
+from __future__ import annotations
+
+from shared.domain.messages import CompleteJob, Envelope
+from shared.domain.status import RunStatus
+from shared.ports import Bus, Compute, Registry
+
+WATCHED = (RunStatus.STARTING.value, RunStatus.RUNNING.value,
+           RunStatus.CANCEL_REQUESTED.value)
+
+
+def reconcile_runs(*, registry: Registry, compute: Compute, bus: Bus) -> list[str]:
+    """Returns the run ids it asked job-complete to collect."""
+    collected = []
+    for record in registry.list("run"):
+        if record.body["status"] not in WATCHED:
+            continue
+        if compute.poll(record.name).state in ("exited", "unknown"):
+            bus.publish(Envelope(CompleteJob(record.name), id=f"{record.name}-reconciled",
+                                 correlation_id=record.name))
+            collected.append(record.name)
+    for run_id in compute.running():
+        run = registry.get("run", run_id)
+        if run is None or RunStatus(run.body["status"]).terminal:
+            compute.cancel(run_id)
+    return collected

@@ -1,0 +1,40 @@
+"""Which handler takes which message: the table the queue triggers dispatch through."""
+from __future__ import annotations
+
+import inspect
+from typing import Callable
+
+from shared.domain import messages as m
+from shared.domain.errors import PermanentError
+from shared.handlers.compute_scale import scale_pool
+from shared.handlers.data_register import register_data
+from shared.handlers.deploy import deploy_model, roll_out_latest
+from shared.handlers.job_complete import complete_job, record_start
+from shared.handlers.job_launch import launch_job
+from shared.handlers.model_register import register_model
+from shared.handlers.onnx_convert import convert_model
+
+HANDLERS: dict[type[m.Message], Callable] = {
+    m.RegisterData: register_data,
+    m.JobSubmitted: scale_pool,
+    m.ScalePool: scale_pool,
+    m.LaunchJob: launch_job,
+    m.JobStarted: record_start,
+    m.CompleteJob: complete_job,
+    m.RegisterModel: register_model,
+    m.ModelRegistered: convert_model,
+    m.ModelConverted: roll_out_latest,
+    m.DeployModel: deploy_model,
+}
+
+
+def handle(queue: str, body: bytes | str, ports: dict) -> None:
+    """Run the handler for one queue message. Raises what the handler raises: the bus
+    retries, or dead-letters a PermanentError at once."""
+    envelope = m.Envelope.from_json(body)
+    if envelope.queue != queue:
+        raise PermanentError(f"a {envelope.type} message does not belong on queue {queue!r}")
+    handler = HANDLERS[type(envelope.message)]
+    wanted = {n for n, p in inspect.signature(handler).parameters.items()
+              if p.kind is p.KEYWORD_ONLY}
+    handler(envelope, **{n: ports[n] for n in wanted})

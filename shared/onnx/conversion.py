@@ -1,0 +1,136 @@
+"""The caller's side of a conversion: run it in a child process and read its verdict.
+
+Framework imports (scikit-learn, skl2onnx, onnxruntime) are heavy, and a bad pickle or
+converter can crash or hang the interpreter; a child process keeps both away from the
+worker that handles the bus.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+FRAMEWORKS = {"scikitlearn": "sklearn", "sklearn": "sklearn", "scikit-learn": "sklearn",
+              "scikit_learn": "sklearn", "onnx": "onnx"}
+STDERR_TAIL = 2000
+
+
+@dataclass(frozen=True)
+class ConversionResult:
+    """The verdict on one conversion.
+
+    ok is True only when model.onnx was written and passed the parity gate; reason
+    says why not otherwise; report is the parity report (parity.json) when there is one.
+    """
+
+    ok: bool
+    reason: str
+    report: dict
+
+
+class ConversionError(Exception):
+    """A conversion that cannot succeed (no model file, unloadable pickle, a model
+    the converter does not know); its message is the reason given to the caller."""
+
+
+def framework_kind(framework: str) -> str | None:
+    """"sklearn" or "onnx" for a framework name mlcycle can convert, else None."""
+    return FRAMEWORKS.get(framework.strip().lower())
+
+
+def convert_model(model_dir: Path, out_dir: Path, *, framework: str, tags: dict,
+                  timeout_s: float = 600) -> ConversionResult:
+    """Convert the model in model_dir to out_dir/model.onnx and check its parity.
+
+    Parameters
+    ----------
+    model_dir
+        The registered model's files (or the model file itself).
+    out_dir
+        Where model.onnx and parity.json are written; created if missing.
+    framework
+        "ScikitLearn"/"sklearn" or "Onnx", in any case.
+    tags
+        The model's tags; `sample_input_shape`, `sample_input`, `parity_rtol` and
+        `parity_atol` are read.
+    timeout_s
+        The child process is killed after this many seconds.
+
+    Returns
+    -------
+    ConversionResult
+        ok False with a reason when the framework is not supported, the conversion
+        failed, the child crashed or timed out, or the parity check failed.
+    """
+    if framework_kind(framework) is None:
+        named = framework.strip() or "untyped (no framework)"
+        reason = f"conversion of {named} models is not supported yet"
+        return ConversionResult(False, reason, {"framework": framework, "passed": False,
+                                                "error": reason})
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in ("model.onnx", "parity.json"):  # never read a verdict from an earlier try
+        (out_dir / stale).unlink(missing_ok=True)
+    command = [sys.executable, "-m", "shared.onnx.convert", str(model_dir), str(out_dir),
+               "--framework", framework, "--tags-json", json.dumps(tags, default=str)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, errors="replace",
+                              timeout=timeout_s, env=_child_env(), cwd=_project_root())
+    except subprocess.TimeoutExpired as exc:
+        return _crashed(framework, f"conversion timed out after {timeout_s:g}s", exc.stderr)
+    if done.returncode != 0:
+        return _crashed(framework, f"conversion process failed with exit code "
+                                   f"{done.returncode}", done.stderr)
+    try:
+        report = json.loads((out_dir / "parity.json").read_text())
+    except (OSError, ValueError) as exc:
+        return _crashed(framework, f"conversion wrote no readable parity.json ({exc})",
+                        done.stderr)
+    return verdict(report)
+
+
+def verdict(report: dict) -> ConversionResult:
+    """The result a parity report stands for."""
+    if report.get("error"):
+        return ConversionResult(False, report["error"], report)
+    if not report.get("passed"):
+        return ConversionResult(False, mismatch_reason(report), report)
+    return ConversionResult(True, "", report)
+
+
+def mismatch_reason(report: dict) -> str:
+    """Say by how much the ONNX model disagrees with the original."""
+    parts = []
+    agreement = report.get("label_agreement")
+    if agreement is not None and agreement < 1:
+        parts.append(f"labels agree on {agreement:.1%} of {report.get('n_samples')} samples")
+    if report.get("max_abs_diff") is not None:
+        parts.append(f"max_abs_diff={report['max_abs_diff']:.3g}, "
+                     f"max_rel_diff={report['max_rel_diff']:.3g} "
+                     f"(rtol={report.get('rtol')}, atol={report.get('atol')})")
+    return "ONNX parity check failed: " + ("; ".join(parts) or "outputs differ")
+
+
+def _crashed(framework: str, what: str, stderr: str | bytes | None) -> ConversionResult:
+    if isinstance(stderr, bytes):
+        stderr = stderr.decode("utf-8", "replace")
+    tail = (stderr or "").strip()[-STDERR_TAIL:]
+    reason = f"{what}: {tail}" if tail else what
+    return ConversionResult(False, reason, {"framework": framework, "passed": False,
+                                            "error": reason})
+
+
+def _project_root() -> Path:
+    return Path(__file__).resolve().parents[2]
+
+
+def _child_env() -> dict:
+    # The child must import this very `shared` package even when mlcycle is not
+    # installed (a Functions app runs from its folder).
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(_project_root()), env.get("PYTHONPATH")) if p)
+    return env

@@ -1,0 +1,152 @@
+"""mlcycle's own view of an Azure ML v2 spec file, free of azure-ai-ml objects.
+
+Local paths are absolute (resolved against the spec's folder); references to
+registered assets and to run outputs are parsed into `AssetRef` / `RunOutputRef`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Union
+
+LiteralValue = Union[str, int, float, bool, None]
+
+
+@dataclass(frozen=True)
+class AssetRef:
+    """A registered asset: `azureml:<name>:<version>` or `azureml:<name>@<label>`."""
+
+    name: str
+    version: str | None = None
+    label: str | None = None
+
+    def __str__(self) -> str:
+        return f"azureml:{self.name}@{self.label}" if self.label else f"azureml:{self.name}:{self.version}"
+
+
+@dataclass(frozen=True)
+class RunOutputRef:
+    """A file or folder a run wrote: `azureml://jobs/<run>/outputs/artifacts/paths/<path>`."""
+
+    run_id: str
+    path: str
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One job input.
+
+    `kind` is "literal" (`value` holds it), "local" (`path`), "asset" (`asset`) or
+    "uri" (`value` holds a datastore or web URI such as `azureml://datastores/...`).
+    `type` is the Azure ML input type (uri_file, uri_folder, mltable, ...) or, for a
+    literal, integer / number / string / boolean.
+    """
+
+    kind: str
+    value: LiteralValue = None
+    path: Path | None = None
+    asset: AssetRef | None = None
+    type: str = ""
+    mode: str = ""
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    type: str = "uri_folder"
+    mode: str = "rw_mount"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A command job. `environment` is a curated/registered name such as
+    `AzureML-sklearn-1.0-ubuntu20.04-py38-cpu@latest`, or "inline" (then
+    `environment_image` and `environment_conda` hold its definition)."""
+
+    source: Path
+    command: str
+    code: Path | None
+    environment: str
+    environment_image: str | None
+    environment_conda: dict | None
+    compute: str
+    instance_count: int
+    distribution: dict | None
+    timeout_s: float | None
+    inputs: dict[str, InputSpec]
+    outputs: dict[str, OutputSpec]
+    name: str | None
+    display_name: str | None
+    experiment_name: str
+    description: str
+    tags: dict
+    # The conda file an inline environment names: the CLI must bundle it so that the
+    # spec still validates on the server.
+    environment_conda_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """A data asset; `path` is a local Path, an asset reference or a URI kept as text."""
+
+    source: Path
+    name: str
+    version: str | None
+    type: str
+    path: Path | AssetRef | str
+    description: str = ""
+    tags: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model to register. Framework details (`framework`, `framework_version`,
+    `sample_input`, ...) stay in `tags` / `properties`, as written."""
+
+    source: Path
+    name: str
+    version: str | None
+    type: str
+    path: Path | RunOutputRef
+    description: str = ""
+    tags: dict = field(default_factory=dict)
+    properties: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ComputeSpec:
+    """An AmlCompute pool."""
+
+    source: Path
+    name: str
+    type: str
+    size: str | None
+    min_instances: int
+    max_instances: int
+    idle_time_before_scale_down: int
+    tier: str
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    source: Path
+    name: str
+    auth_mode: str
+    description: str = ""
+    tags: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """A no-code deployment of a registered model behind an endpoint."""
+
+    source: Path
+    name: str
+    endpoint_name: str
+    model: AssetRef
+    instance_type: str | None
+    instance_count: int
+    description: str = ""
+    tags: dict = field(default_factory=dict)
+
+
+Spec = Union[JobSpec, DataSpec, ModelSpec, ComputeSpec, EndpointSpec, DeploymentSpec]
