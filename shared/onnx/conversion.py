@@ -66,8 +66,8 @@ def convert_model(model_dir: Path, out_dir: Path, *, framework: str, tags: dict,
         failed, the child crashed or timed out, or the parity check failed.
     """
     if framework_kind(framework) is None:
-        named = framework.strip() or "untyped (no framework)"
-        reason = f"conversion of {named} models is not supported yet"
+        reason = (f"conversion of {framework} models is not supported yet" if framework.strip()
+                  else "conversion of models with no framework is not supported yet")
         return ConversionResult(False, reason, {"framework": framework, "passed": False,
                                                 "error": reason})
     out_dir = Path(out_dir)
