@@ -87,7 +87,9 @@ class LocalCompute:
                 cwd=_PROJECT_ROOT, stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True)
         self._children[proc.pid] = proc
-        write_json_atomic(node_dir / "pid.json", {"pid": proc.pid})
+        stat = _proc_stat(proc.pid)
+        write_json_atomic(node_dir / "pid.json", {"pid": proc.pid,
+                                                  "start_time": stat and stat[1]})
 
     def _stage(self, plan: LaunchPlan, node_dir: Path) -> None:
         extract_snapshot(self.blobs.get(plan.snapshot), node_dir / "code")
@@ -140,14 +142,12 @@ class LocalCompute:
         if child is not None and child.poll() is not None:
             del self._children[pid]  # reaped: a zombie would look alive
             return False
-        cmdline = Path(f"/proc/{pid}/cmdline")
-        if Path("/proc/self").exists():
-            # A recycled pid belongs to another command line; a zombie has an empty one.
-            try:
-                args = cmdline.read_bytes().split(b"\0")
-            except OSError:
-                return False
-            return str(node_dir.resolve()).encode() in args
+        launched = _read_json(node_dir / "pid.json") or {}
+        now = _proc_stat(pid)
+        if now is not None:
+            # A recycled pid has another start time; a zombie has ended.
+            state, start = now
+            return state not in ("Z", "X") and start == launched.get("start_time")
         try:  # no /proc (macOS): the best available answer
             os.kill(pid, 0)
         except ProcessLookupError:
@@ -228,6 +228,20 @@ def _read_json(path: Path) -> dict | None:
         return json.loads(path.read_text())
     except FileNotFoundError:
         return None
+
+
+def _proc_stat(pid: int) -> tuple[str, str] | None:
+    """(state, start time in clock ticks) from /proc, or None where there is no /proc.
+    A pid that /proc does not list reports state "X" (gone)."""
+    if not Path("/proc/self/stat").exists():
+        return None
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ("X", "")
+    # The command name in parentheses may hold spaces; the fields after it do not.
+    fields = text.rsplit(")", 1)[1].split()
+    return fields[0], fields[19]
 
 
 def _exited(body: dict) -> NodeState:

@@ -193,6 +193,8 @@ def _local(groups) -> None:
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
     p.add_argument("--port", type=int)
     p.add_argument("--data-root")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="allow a --host that is not a loopback address")
     p = groups.add_parser("demo", help="run the end-to-end demo on a local host")
     p.set_defaults(handler=ops.demo, needs_client=False)
     p.add_argument("--data-root")

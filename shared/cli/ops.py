@@ -15,17 +15,25 @@ def up(args: argparse.Namespace, client: Client | None = None) -> int:
         from shared.localhost.host import serve  # heavy: only `up` pays for it
     except ImportError as exc:
         raise CliError(f"the local host is not available: {exc}") from None
+    options = _given(host=args.host, port=args.port, data_root=args.data_root,
+                     allow_remote=args.allow_remote or None)
     try:
-        serve(**_given(host=args.host, port=args.port, data_root=args.data_root))
+        return int(serve(**options) or 0)
     except KeyboardInterrupt:  # Ctrl-C is how `up` is meant to stop
-        pass
-    return 0
+        return 0
+    except ValueError as exc:  # the host refuses options it finds unsafe, e.g. a public address
+        raise CliError(str(exc)) from None
+    except OSError as exc:  # typically the port is taken
+        raise CliError(f"cannot serve on {args.host}:{args.port or 'default port'}: "
+                       f"{exc.strerror or exc}") from None
 
 
 def demo(args: argparse.Namespace, client: Client | None = None) -> int:
     """Run the end-to-end demo on a local host; its exit code is ours."""
+    import importlib
+
     try:
-        from shared import demo as demo_module
+        demo_module = importlib.import_module("shared.demo")
     except ImportError as exc:
         raise CliError(f"the demo is not available: {exc}") from None
     return int(demo_module.main(**_given(data_root=args.data_root, port=args.port)) or 0)

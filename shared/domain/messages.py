@@ -6,6 +6,7 @@ An `Envelope` carries one message with the metadata DESIGN.md names.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -177,10 +178,12 @@ class Envelope:
     def queue(self) -> str | None:
         return type(self.message).queue
 
-    def follow(self, message: Message, correlation_id: str | None = None) -> "Envelope":
-        """The envelope of a message this one caused."""
-        return Envelope(message, correlation_id=correlation_id or self.correlation_id,
-                        causation_id=self.id)
+    def follow(self, message: Message, key: str = "") -> "Envelope":
+        """The envelope of a message this one caused. Its id is derived from this one's,
+        so handling a redelivered message sends duplicates that the bus drops."""
+        derived = hashlib.sha256(f"{self.id}|{type(message).__name__}|{key}".encode())
+        return Envelope(message, id=derived.hexdigest()[:32],
+                        correlation_id=self.correlation_id, causation_id=self.id)
 
     def to_json(self) -> str:
         return json.dumps({

@@ -82,6 +82,9 @@ def _resolve_input(name: str, spec_input, blobs: BlobStore, registry: Registry) 
     if spec_input.kind == "local":
         blob, kind = upload_path(spec_input.path, blobs)
         return {"kind": kind, "blob": blob, "type": spec_input.type}
+    if spec_input.kind != "asset":
+        raise InvalidSpec(f"input {name!r}: {spec_input.value!r} is not reachable from this "
+                          "host; use a local path or a registered data asset")
     ref = spec_input.asset
     if ref.version:
         record = registry.get("data", ref.name, ref.version)

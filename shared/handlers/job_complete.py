@@ -8,7 +8,7 @@ from shared.domain.records import require
 from shared.domain.runs import transition
 from shared.domain.status import RunStatus
 from shared.ports import BlobStore, Bus, Clock, Compute, NodeState, Registry
-from shared.runner.metrics import read_mlflow_metrics
+from shared.runner.metrics import read_run_metrics
 
 LOG_TAIL_LINES = 50
 
@@ -38,13 +38,14 @@ def complete_job(envelope: Envelope, *, registry: Registry, compute: Compute,
         transition(registry, msg.run_id, RunStatus.FINALIZING, clock)
     if state.reason != "lost":
         compute.collect(msg.run_id, blobs)
-    history = read_mlflow_metrics(blobs, f"runs/{msg.run_id}/mlruns")
+    history, params = read_run_metrics(blobs, msg.run_id)
     final, error = _verdict(state, cancel, run)
     body = transition(
         registry, msg.run_id, final, clock, exit_code=state.exit_code,
         failed_rank=state.failed_rank, error={"message": error} if error else None,
         metrics={k: v[-1]["value"] for k, v in history.items() if v},
-        metric_history=history, log_tail=_log_tail(blobs, msg.run_id, state.failed_rank))
+        metric_history=history, params=params,
+        log_tail=_log_tail(blobs, msg.run_id, state.failed_rank))
     _follow_up(envelope, body or require(registry, "run", msg.run_id).body, bus)
 
 

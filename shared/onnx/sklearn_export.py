@@ -37,8 +37,17 @@ def export_sklearn(model_dir: Path, out_dir: Path, options: ConversionOptions) -
     onnx_path = save_model(_to_onnx(model, n_features), out_dir)
     session = open_session(onnx_path)
     rows = _sample_rows(options, n_features)
-    outputs = session.run(None, {INPUT_NAME: rows})
-    figures = _compare(model, rows, outputs, options)
+    try:
+        outputs = session.run(None, {INPUT_NAME: rows})
+    except Exception as exc:  # onnxruntime's runtime errors are untyped
+        raise ConversionError(f"the ONNX model fails on the sample input: {exc}") from exc
+    try:
+        figures = _compare(model, rows, outputs, options)
+    except ConversionError:
+        raise
+    except Exception as exc:  # the original's own predict failing is the model's issue
+        raise ConversionError(f"the original model fails on the sample input: "
+                              f"{type(exc).__name__}: {exc}") from exc
     import sklearn
     import skl2onnx
     return parity.report("ScikitLearn", len(rows), options, **figures,

@@ -10,7 +10,7 @@ from shared.specs.types import AssetRef, RunOutputRef
 # Azure ML's rule for asset names and versions. It also keeps them safe to use as
 # blob path segments: no "/", and no "." or ".." since they cannot start with a dot.
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,254}")
-_N = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,254}"
+_N = SAFE_NAME.pattern
 _SHORT_REF = re.compile(rf"(?:azureml:)?(?P<name>{_N})(?::(?P<version>{_N})|@(?P<label>{_N}))")
 # Long forms: ARM ids (`azureml:/subscriptions/.../models/<n>/versions/<v>`) and
 # registry or workspace URIs (`azureml://registries/<r>/models/<n>/labels/latest`).
@@ -91,3 +91,13 @@ def environment_name(text: str) -> str:
 def compute_name(text: str) -> str:
     """`azureml:cpu-cluster` or an ARM id `.../computes/cpu-cluster` gives `cpu-cluster`."""
     return text.removeprefix("azureml:").rstrip("/").rsplit("/", 1)[-1]
+
+
+def check_name(value: object, field: str) -> None:
+    """Refuse a name or version that could not be an id or a blob path segment.
+
+    Raises:
+        InvalidSpec: a string or number outside Azure ML's naming rule.
+    """
+    if isinstance(value, (str, int)) and not isinstance(value, bool) and not SAFE_NAME.fullmatch(str(value)):
+        raise InvalidSpec(f"{field}: '{value}' may hold only letters, digits, '-', '_' and '.'")

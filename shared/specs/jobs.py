@@ -1,0 +1,161 @@
+"""Command jobs (`commandJob` specs): checks the schema does not make, and conversion."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from shared.domain.errors import InvalidSpec
+from shared.specs.document import parse_yaml, read_text, schema_name
+from shared.specs.inputs import convert_inputs, convert_outputs, schema_inputs
+from shared.specs.paths import SpecContext
+from shared.specs.refs import check_name, compute_name, environment_name, is_remote
+from shared.specs.types import JobSpec
+
+DISTRIBUTIONS = ("pytorch", "tensorflow", "mpi")
+_PLACEHOLDER = re.compile(r"\$\{\{(.*?)\}\}")
+_IO_REF = re.compile(r"\s*(?P<io>inputs|outputs)\.(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*")
+
+
+def prepare_job(doc: dict, ctx: SpecContext) -> dict:
+    """Refuse what mlcycle cannot run and check local paths, before the schema sees
+    the document (the schema's messages for these are unhelpful, or it would read
+    files outside the root).
+
+    Returns:
+        The document to validate: typed literal inputs folded to plain values.
+    """
+    job_type = doc.get("type", "command")
+    if job_type != "command" or schema_name(doc) in ("sweepjob", "pipelinejob"):
+        raise InvalidSpec(f"only command jobs are supported (this is a {job_type} job)")
+    _check_distribution_type(doc.get("distribution"))
+    _check_environment(doc.get("environment"), ctx)
+    code = doc.get("code")
+    if isinstance(code, str):
+        if is_remote(code):
+            raise InvalidSpec(f"code '{code}' must be a local folder beside the spec")
+        ctx.local(code, "code path")
+    check_name(doc.get("name"), "name")
+    return {**doc, "inputs": schema_inputs(doc.get("inputs"), ctx)} if "inputs" in doc else doc
+
+
+def to_job_spec(doc: dict, job: Any, ctx: SpecContext) -> JobSpec:
+    """Convert a validated command job (`job` is azure-ai-ml's entity for `doc`).
+
+    Raises:
+        InvalidSpec: instance or process counts below 1, a non-positive timeout, or a
+            `${{...}}` in the command that names no input or output of the spec.
+    """
+    inputs, outputs = convert_inputs(doc.get("inputs"), ctx), convert_outputs(doc.get("outputs"))
+    command = doc["command"]
+    _check_placeholders(command, inputs, outputs)
+    instance_count = _instance_count(job)
+    image, conda, conda_file = _inline_environment(doc["environment"], ctx)
+    return JobSpec(
+        source=ctx.source,
+        command=command,
+        code=ctx.local(doc["code"], "code path") if doc.get("code") else None,
+        environment="inline" if isinstance(doc["environment"], dict) else environment_name(doc["environment"]),
+        environment_image=image,
+        environment_conda=conda,
+        compute=compute_name(doc["compute"]) if doc.get("compute") else "local",
+        instance_count=instance_count,
+        distribution=_distribution(job.distribution, instance_count),
+        timeout_s=_timeout(job),
+        inputs=inputs,
+        outputs=outputs,
+        name=doc.get("name"),
+        display_name=doc.get("display_name"),
+        experiment_name=doc.get("experiment_name") or _default_experiment(ctx),
+        description=doc.get("description") or "",
+        tags=dict(doc.get("tags") or {}),
+        environment_conda_file=conda_file,
+    )
+
+
+def _check_distribution_type(distribution: Any) -> None:
+    if isinstance(distribution, dict) and isinstance(distribution.get("type"), str):
+        given = distribution["type"]
+        if given.lower() not in DISTRIBUTIONS:
+            raise InvalidSpec(f"distribution.type: '{given}' is not one of {', '.join(DISTRIBUTIONS)}")
+
+
+def _check_environment(environment: Any, ctx: SpecContext) -> None:
+    if isinstance(environment, str) and not environment.startswith("azureml:"):
+        raise InvalidSpec(
+            f"environment '{environment}' must be azureml:<name>@latest, azureml:<name>:<version>"
+            " or an inline environment with an image"
+        )
+    if isinstance(environment, dict):
+        if "build" in environment:
+            raise InvalidSpec("environment.build (a Docker build context) is not supported: give environment.image")
+        if isinstance(environment.get("conda_file"), str):
+            ctx.local(environment["conda_file"], "environment.conda_file")
+
+
+def _inline_environment(environment: Any, ctx: SpecContext) -> tuple[str | None, dict | None, Any]:
+    if not isinstance(environment, dict):
+        return None, None, None
+    conda = environment.get("conda_file")
+    if not isinstance(conda, str):
+        return environment.get("image"), conda, None
+    conda_file = ctx.local(conda, "environment.conda_file")
+    content = parse_yaml(read_text(conda_file, f"environment.conda_file '{conda}'"))
+    if not isinstance(content, dict):
+        raise InvalidSpec(f"environment.conda_file '{conda}' is not a conda environment (a mapping)")
+    return environment.get("image"), content, conda_file
+
+
+def _check_placeholders(command: str, inputs: dict, outputs: dict) -> None:
+    defined = {"inputs": inputs, "outputs": outputs}
+    for expression in _PLACEHOLDER.findall(command):
+        match = _IO_REF.fullmatch(expression)
+        if not match:
+            raise InvalidSpec(f"command uses '${{{{{expression}}}}}', which names no input or output")
+        io, name = match["io"], match["name"]
+        if name not in defined[io]:
+            kind = io.removesuffix("s")
+            raise InvalidSpec(f"command uses ${{{{{io}.{name}}}}} but the spec defines no {kind} '{name}'")
+
+
+def _instance_count(job: Any) -> int:
+    count = getattr(job.resources, "instance_count", None) if job.resources else None
+    count = 1 if count is None else count
+    if count < 1:
+        raise InvalidSpec(f"resources.instance_count must be at least 1, not {count}")
+    return count
+
+
+def _distribution(distribution: Any, instance_count: int) -> dict | None:
+    if distribution is None:
+        return None
+    kind = distribution.type.lower()
+    if kind == "tensorflow":
+        workers = _count(distribution.worker_count, instance_count, "distribution.worker_count", 1)
+        servers = _count(distribution.parameter_server_count, 0, "distribution.parameter_server_count", 0)
+        return {"type": kind, "worker_count": workers, "parameter_server_count": servers}
+    processes = _count(distribution.process_count_per_instance, 1, "distribution.process_count_per_instance", 1)
+    return {"type": kind, "process_count_per_instance": processes}
+
+
+def _count(value: int | None, default: int, field: str, least: int) -> int:
+    value = default if value is None else value
+    if value < least:
+        raise InvalidSpec(f"{field} must be at least {least}, not {value}")
+    return value
+
+
+def _timeout(job: Any) -> float | None:
+    timeout = getattr(job.limits, "timeout", None) if job.limits else None
+    if timeout is None:
+        return None
+    if timeout <= 0:
+        raise InvalidSpec(f"limits.timeout must be a positive number of seconds, not {timeout}")
+    return float(timeout)
+
+
+def _default_experiment(ctx: SpecContext) -> str:
+    # az ml names the experiment after the folder; a drop zone's or a bundle's own top
+    # folder is not a name the user chose.
+    if ctx.root is not None and ctx.folder == ctx.root or not ctx.folder.name:
+        return "Default"
+    return ctx.folder.name
