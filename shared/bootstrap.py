@@ -45,13 +45,13 @@ def bootstrap(settings: Settings) -> Container:
     bus = SqliteBus(settings.bus_path, max_deliveries=settings.max_deliveries,
                     lock_timeout_s=settings.lock_timeout_s,
                     backoff_s=settings.retry_backoff_s)
+    blobs = LocalBlobStore(settings.blob_root)
     return Container(
         settings=settings,
-        blobs=LocalBlobStore(settings.blob_root),
+        blobs=blobs,
         bus=bus,
         registry=SqliteRegistry(settings.registry_path),
-        compute=LocalCompute(settings.work_root, blobs=LocalBlobStore(settings.blob_root),
-                             bus_path=settings.bus_path),
+        compute=LocalCompute(settings.work_root, blobs=blobs, bus_path=settings.bus_path),
         clock=SystemClock(),
         scorer=Scorer(),
     )

@@ -125,11 +125,10 @@ class LocalCompute:
         exited = _read_json(node_dir / "exit.json")
         if exited is not None:
             return _exited(exited)
-        pid = (_read_json(node_dir / "pid.json") or {}).get("pid")
-        if pid is None:
+        if not (node_dir / "pid.json").exists():
             return NodeState("unknown")  # still staging, or a submit died before launch
         started = (_read_json(node_dir / "started.json") or {}).get("started_at", "")
-        if self._alive(pid, node_dir):
+        if self._live_pid(node_dir) is not None:
             return NodeState("running", started_at=started)
         exited = _read_json(node_dir / "exit.json")  # it may have finished just now
         if exited is not None:
@@ -137,24 +136,29 @@ class LocalCompute:
         reason = "canceled" if (node_dir / CANCEL_MARKER).exists() else "lost"
         return NodeState("exited", reason=reason, started_at=started)
 
-    def _alive(self, pid: int, node_dir: Path) -> bool:
+    def _live_pid(self, node_dir: Path) -> int | None:
+        """The pid of the node's bootstrap if that very process still runs."""
+        launched = _read_json(node_dir / "pid.json") or {}
+        pid = launched.get("pid")
+        if pid is None:
+            return None
         child = self._children.get(pid)
         if child is not None and child.poll() is not None:
-            del self._children[pid]  # reaped: a zombie would look alive
-            return False
-        launched = _read_json(node_dir / "pid.json") or {}
+            del self._children[pid]  # reaped now: as a zombie it would look alive
+            return None
         now = _proc_stat(pid)
         if now is not None:
             # A recycled pid has another start time; a zombie has ended.
             state, start = now
-            return state not in ("Z", "X") and start == launched.get("start_time")
+            alive = state not in ("Z", "X") and start == launched.get("start_time")
+            return pid if alive else None
         try:  # no /proc (macOS): the best available answer
             os.kill(pid, 0)
         except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+            return None
+        except PermissionError:  # another user's process: ours would be signallable
+            return None
+        return pid
 
     def running(self) -> list[str]:
         """Run ids with a node folder that has no exit.json yet, sorted."""
@@ -183,8 +187,8 @@ class LocalCompute:
                 continue
             # The marker covers a bootstrap not yet listening for signals.
             (node_dir / CANCEL_MARKER).touch()
-            pid = (_read_json(node_dir / "pid.json") or {}).get("pid")
-            if pid is not None and self._alive(pid, node_dir):
+            pid = self._live_pid(node_dir)
+            if pid is not None:
                 try:
                     os.killpg(pid, signal.SIGTERM)  # the bootstrap leads its own session
                 except ProcessLookupError:

@@ -2,6 +2,8 @@
 metrics, outputs and logs into run history."""
 from __future__ import annotations
 
+import math
+
 from shared.domain.messages import (CompleteJob, Envelope, JobCompleted, JobFailed,
                                     JobStarted, RegisterModel, ScalePool)
 from shared.domain.records import require
@@ -43,7 +45,7 @@ def complete_job(envelope: Envelope, *, registry: Registry, compute: Compute,
     body = transition(
         registry, msg.run_id, final, clock, exit_code=state.exit_code,
         failed_rank=state.failed_rank, error={"message": error} if error else None,
-        metrics={k: v[-1]["value"] for k, v in history.items() if v},
+        metrics={k: _finite(v[-1]["value"]) for k, v in history.items() if v},
         metric_history=history, params=params,
         log_tail=_log_tail(blobs, msg.run_id, state.failed_rank))
     _follow_up(envelope, body or require(registry, "run", msg.run_id).body, bus)
@@ -60,6 +62,11 @@ def _verdict(state: NodeState, cancel: bool, run: dict) -> tuple[RunStatus, str]
         rank = f" (rank {state.failed_rank})" if state.failed_rank is not None else ""
         return RunStatus.FAILED, f"the command exited with code {state.exit_code}{rank}"
     return RunStatus.COMPLETED, ""
+
+
+def _finite(value: float) -> float | None:
+    """NaN and infinities have no JSON spelling; run history shows them as null."""
+    return value if math.isfinite(value) else None
 
 
 def _log_tail(blobs: BlobStore, run_id: str, rank: int | None) -> str:

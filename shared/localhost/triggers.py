@@ -23,6 +23,16 @@ class Trigger:
 
 
 def read_triggers(app) -> list[Trigger]:
+    """The app's triggers. azure-functions indexes an app once (a second get_functions()
+    call reports every name as a duplicate), so the result is kept on the app."""
+    cached = getattr(app, "_mlcycle_triggers", None)
+    if cached is None:
+        cached = _read(app)
+        app._mlcycle_triggers = cached
+    return cached
+
+
+def _read(app) -> list[Trigger]:
     triggers = []
     for fn in app.get_functions():
         spec = fn.get_trigger().get_dict_repr()

@@ -47,7 +47,7 @@ def export_sklearn(model_dir: Path, out_dir: Path, options: ConversionOptions) -
         raise
     except Exception as exc:  # the original's own predict failing is the model's issue
         raise ConversionError(f"the original model fails on the sample input: "
-                              f"{type(exc).__name__}: {exc}") from exc
+                              f"{describe(exc)}") from exc
     import sklearn
     import skl2onnx
     return parity.report("ScikitLearn", len(rows), options, **figures,
@@ -72,7 +72,7 @@ def load_estimator(path: Path) -> Any:
         model = joblib.load(path)
     except Exception as exc:  # unpickling can raise anything the pickled code raises
         raise ConversionError(f"could not load {path.name} as a scikit-learn model: "
-                              f"{type(exc).__name__}: {exc}") from exc
+                              f"{describe(exc)}") from exc
     if not hasattr(model, "predict"):
         raise ConversionError(f"{path.name} holds a {type(model).__name__}, not a fitted "
                               "scikit-learn estimator")
@@ -108,7 +108,13 @@ def _to_onnx(model: Any, n_features: int) -> Any:
 
 
 def _cannot(model: Any, exc: Exception) -> str:
-    return f"skl2onnx cannot convert {type(model).__name__}: {type(exc).__name__}: {exc}"
+    return f"skl2onnx cannot convert {type(model).__name__}: {describe(exc)}"
+
+
+def describe(exc: BaseException) -> str:
+    """"Type: message", or the type alone when the message is empty (EOFError)."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _sample_rows(options: ConversionOptions, n_features: int) -> np.ndarray:

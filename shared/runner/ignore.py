@@ -74,7 +74,7 @@ class IgnoreRules:
 
     @classmethod
     def for_folder(cls, root: Path) -> "IgnoreRules":
-        """Read the ignore file at the top of root (only that one, like Azure ML does).
+        """Read the ignore file at the top of root (nested ignore files are not read).
 
         Parameters: root: the code folder.
         Returns: the rules; empty when neither file exists.

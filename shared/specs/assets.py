@@ -19,8 +19,7 @@ def prepare_data(doc: dict, ctx: SpecContext) -> dict:
         InvalidSpec: an unsafe name or version; a local path that is missing, outside
             the root, or a folder for a uri_file (a file for a uri_folder).
     """
-    check_name(doc.get("name"), "name")
-    check_name(doc.get("version"), "version")
+    _check_required(doc)
     path = doc.get("path")
     if isinstance(path, str) and not is_remote(path):
         _data_path(path, doc.get("type") or "uri_folder", ctx)
@@ -49,8 +48,7 @@ def prepare_model(doc: dict, ctx: SpecContext) -> dict:
             `azureml://jobs/<run>/outputs/artifacts/paths/<path>`; a local path that is
             missing or outside the root.
     """
-    check_name(doc.get("name"), "name")
-    check_name(doc.get("version"), "version")
+    _check_required(doc)
     if isinstance(doc.get("path"), str):
         _model_path(doc["path"], ctx)
     return doc
@@ -83,9 +81,22 @@ def _data_path(path: str, kind_type: str, ctx: SpecContext) -> Path | AssetRef |
     return local
 
 
+def _check_required(doc: dict) -> None:
+    # azure-ai-ml makes up a name, and accepts a model without a path; a registration
+    # needs both.
+    for field in ("name", "path"):
+        if doc.get(field) is None:
+            raise InvalidSpec(f"{field}: required field missing")
+    check_name(doc["name"], "name")
+    check_name(doc.get("version"), "version")
+
+
 def _model_path(path: str, ctx: SpecContext) -> Path | RunOutputRef:
     if path.startswith("azureml://jobs/"):
-        return parse_run_output_ref(path)
+        try:
+            return parse_run_output_ref(path)
+        except InvalidSpec as e:
+            raise InvalidSpec(f"model path: {e}") from e
     if is_remote(path):
         raise InvalidSpec(f"model path '{path}' must be a local path or {_RUN_OUTPUT_FORM}")
     return ctx.local(path, "model path")

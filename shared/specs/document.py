@@ -101,6 +101,25 @@ def _override_value(raw: str) -> Any:
         return raw
 
 
+def refuse_file_references(doc: dict) -> None:
+    """Refuse azure-ai-ml's `file:` references (a field's value read from another
+    file): the schema would read files nobody checked, and the CLI would not bundle them.
+
+    Raises:
+        InvalidSpec: naming the first field that holds one.
+    """
+    pending: list[tuple[str, Any]] = [("", doc)]
+    seen: set[int] = set()
+    while pending:
+        path, node = pending.pop()
+        if isinstance(node, str) and node.startswith("file:"):
+            raise InvalidSpec(f"{path}: 'file:' references are not supported; write the content in the spec")
+        if isinstance(node, (dict, list)) and id(node) not in seen:
+            seen.add(id(node))  # YAML aliases share nodes: walk each once
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            pending.extend((f"{path}.{key}" if path else str(key), value) for key, value in items)
+
+
 def schema_name(doc: dict) -> str | None:
     """The `$schema` file name, lower case and without `.schema.json`, if any."""
     url = doc.get("$schema")

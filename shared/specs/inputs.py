@@ -67,7 +67,7 @@ def _input(name: str, spec: Any, ctx: SpecContext) -> InputSpec:
         return InputSpec("literal", value=spec, type=_literal_type(spec))
     kind_type, mode, path = spec.get("type") or "uri_folder", spec.get("mode") or "", spec.get("path")
     if not isinstance(path, str) or not path:
-        raise InvalidSpec(f"inputs.{name}: a {kind_type} input needs a path")
+        raise InvalidSpec(f"inputs.{name}: needs a path (type {kind_type})")
     if not is_remote(path):
         return InputSpec("local", path=_local_input(name, spec, ctx), type=kind_type, mode=mode)
     if is_asset_ref(path):
@@ -99,7 +99,7 @@ def _typed_literal(name: str, spec: dict) -> Any:
         raise InvalidSpec(f"inputs.{name}.{sorted(extra)[0]}: unknown field")
     value = spec.get("value", spec.get("default"))
     if value is None:
-        raise InvalidSpec(f"inputs.{name}: a {spec['type']} input needs a value (or default)")
+        raise InvalidSpec(f"inputs.{name}: needs a value or default (type {spec['type']})")
     if not _LITERAL_TYPES[spec["type"]](value):
         raise InvalidSpec(f"inputs.{name}: {value!r} is not a valid {spec['type']}")
     return value

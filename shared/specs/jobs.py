@@ -24,8 +24,9 @@ def prepare_job(doc: dict, ctx: SpecContext) -> dict:
     Returns:
         The document to validate: typed literal inputs folded to plain values.
     """
-    job_type = doc.get("type", "command")
-    if job_type != "command" or schema_name(doc) in ("sweepjob", "pipelinejob"):
+    by_schema = {"sweepjob": "sweep", "pipelinejob": "pipeline"}.get(schema_name(doc) or "", "command")
+    job_type = doc.get("type") or by_schema
+    if job_type != "command" or by_schema != "command":
         raise InvalidSpec(f"only command jobs are supported (this is a {job_type} job)")
     _check_distribution_type(doc.get("distribution"))
     _check_environment(doc.get("environment"), ctx)
@@ -156,6 +157,6 @@ def _timeout(job: Any) -> float | None:
 def _default_experiment(ctx: SpecContext) -> str:
     # az ml names the experiment after the folder; a drop zone's or a bundle's own top
     # folder is not a name the user chose.
-    if ctx.root is not None and ctx.folder == ctx.root or not ctx.folder.name:
+    if (ctx.root is not None and ctx.folder == ctx.root) or not ctx.folder.name:
         return "Default"
     return ctx.folder.name

@@ -11,7 +11,7 @@ from shared.specs.types import AssetRef, RunOutputRef
 # blob path segments: no "/", and no "." or ".." since they cannot start with a dot.
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,254}")
 _N = SAFE_NAME.pattern
-_SHORT_REF = re.compile(rf"(?:azureml:)?(?P<name>{_N})(?::(?P<version>{_N})|@(?P<label>{_N}))")
+_SHORT_REF = re.compile(rf"(?P<name>{_N})(?::(?P<version>{_N})|@(?P<label>{_N}))")
 # Long forms: ARM ids (`azureml:/subscriptions/.../models/<n>/versions/<v>`) and
 # registry or workspace URIs (`azureml://registries/<r>/models/<n>/labels/latest`).
 _LONG_REF = re.compile(
@@ -36,7 +36,7 @@ def parse_asset_ref(text: str) -> AssetRef:
     Returns:
         The AssetRef, with either `version` or `label` set.
     """
-    match = _LONG_REF.fullmatch(text) or _SHORT_REF.fullmatch(text)
+    match = _LONG_REF.fullmatch(text) or _SHORT_REF.fullmatch(text.removeprefix("azureml:"))
     if not match:
         raise InvalidSpec(
             f"'{text}' is not an asset reference: use azureml:<name>:<version> or azureml:<name>@latest"
@@ -99,5 +99,5 @@ def check_name(value: object, field: str) -> None:
     Raises:
         InvalidSpec: a string or number outside Azure ML's naming rule.
     """
-    if isinstance(value, (str, int)) and not isinstance(value, bool) and not SAFE_NAME.fullmatch(str(value)):
+    if isinstance(value, bool) or isinstance(value, (str, int)) and not SAFE_NAME.fullmatch(str(value)):
         raise InvalidSpec(f"{field}: '{value}' may hold only letters, digits, '-', '_' and '.'")

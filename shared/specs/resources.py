@@ -19,7 +19,9 @@ def prepare_compute(doc: dict, ctx: SpecContext) -> dict:
         InvalidSpec: another compute type, or an unsafe name.
     """
     kind_type = doc.get("type")
-    if isinstance(kind_type, str) and kind_type.lower() != "amlcompute":
+    if kind_type is None:
+        raise InvalidSpec("type: required field missing (type: amlcompute)")
+    if str(kind_type).lower() != "amlcompute":
         raise InvalidSpec(f"only amlcompute computes are supported, not '{kind_type}'")
     check_name(doc.get("name"), "name")
     return doc
@@ -83,11 +85,12 @@ def prepare_deployment(doc: dict, ctx: SpecContext) -> dict:
             "model: an inline model is not supported; register the model first and refer to it"
             " as azureml:<name>:<version> or azureml:<name>@latest"
         )
-    if isinstance(model, str):
-        try:
-            parse_asset_ref(model)
-        except InvalidSpec as e:
-            raise InvalidSpec(f"model: {e}") from e
+    if model is None:
+        raise InvalidSpec("model: required field missing")
+    try:
+        parse_asset_ref(str(model))
+    except InvalidSpec as e:
+        raise InvalidSpec(f"model: {e}") from e
     for field in ("code_configuration", "environment"):
         if field in doc:
             raise InvalidSpec(f"{field} is not supported: {_NO_CODE}; remove it")

@@ -26,13 +26,20 @@ _LOADERS = {
     "deployment": "load_online_deployment",
 }
 
+_EXPERIMENTAL_LOGGERS = ("azure.ai.ml._utils._experimental", "azure.ai.ml._schema.core.fields")
+
+
+def _not_experimental_notice(record: logging.LogRecord) -> bool:
+    return "This is an experimental" not in record.getMessage()
+
 
 @functools.cache
 def _azure_ml() -> SimpleNamespace:
-    # Loading a spec instantiates azure-ai-ml's experimental schema classes, each of
-    # which logs a notice; through logging's last-resort handler that lands on stderr
-    # of every drop-zone validation. Only that logger is quietened, only below ERROR.
-    logging.getLogger("azure.ai.ml._utils._experimental").setLevel(logging.ERROR)
+    # Loading a spec touches azure-ai-ml's experimental classes and fields, each of
+    # which logs a notice that, through logging's last-resort handler, lands on stderr
+    # of every validation. Only those notices are dropped; other records pass.
+    for name in _EXPERIMENTAL_LOGGERS:
+        logging.getLogger(name).addFilter(_not_experimental_notice)
     import azure.ai.ml as ml
     from azure.ai.ml.exceptions import MlException
     from marshmallow import ValidationError

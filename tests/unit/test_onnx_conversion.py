@@ -49,9 +49,7 @@ def digits(tmp_path_factory):
     pipe.fit(X, y)
     folder = saved(tmp_path_factory.mktemp("digits") / "model", pipe, "classifier.joblib")
     out = folder.parent / "onnx"
-    # Real digit images as the parity sample, as a user would tag them (a JSON string).
-    tags = {"sample_input": json.dumps(X[:20].tolist())}
-    return convert_model(folder, out, framework="sklearn", tags=tags), out, pipe, X
+    return convert_model(folder, out, framework="sklearn", tags={}), out, pipe, X
 
 
 @pytest.fixture(scope="module")
@@ -93,14 +91,28 @@ def test_the_report_describes_inputs_and_outputs_in_oip_terms(iris):
                                   "shape": [-1, 3]}]
 
 
-def test_a_digits_pipeline_converts_with_the_tagged_sample_input(digits):
+def test_a_digits_scaler_and_forest_pipeline_converts(digits):
     result, out, pipe, X = digits
     assert result.ok, result.reason
-    assert result.report["n_samples"] == 20
+    assert result.report["model_type"] == "Pipeline"
     assert result.report["source"] == "classifier.joblib"
     assert result.report["inputs"][0]["shape"] == [-1, 64]
-    labels, _ = run_onnx(out / "model.onnx", X[:200])
-    assert labels.tolist() == pipe.predict(X[:200]).tolist()
+    labels, _ = run_onnx(out / "model.onnx", X)
+    assert labels.tolist() == pipe.predict(X).tolist()
+
+
+def test_real_digit_images_expose_the_forests_float32_thresholds(digits, tmp_path):
+    # A bootstrap sample can miss a pixel value; the split then falls exactly on it,
+    # and whether it goes left depends on float64 (scikit-learn) or float32 (ONNX).
+    _, out, pipe, X = digits
+    source = out.parent / "model"
+    tags = {"sample_input": json.dumps(X[:100].tolist())}  # as a user tags it: a string
+    result = convert_model(source, tmp_path / "onnx", framework="ScikitLearn", tags=tags)
+    assert not result.ok
+    assert result.report["n_samples"] == 100
+    assert result.report["label_agreement"] == 1.0
+    assert result.report["max_abs_diff"] >= 1 / 15 - 1e-6  # one tree of 15 changed its vote
+    assert "max_abs_diff=" in result.reason
 
 
 def test_a_regressor_is_compared_on_its_predictions(diabetes):
@@ -131,10 +143,12 @@ def test_an_mlflow_model_folder_is_read_through_its_mlmodel_file(tmp_path, iris_
     (folder / "MLmodel").write_text(
         "flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n"
         "  sklearn:\n    pickled_model: weights.pkl\n    serialization_format: cloudpickle\n")
+    rows = load_iris().data[:5].tolist()
     result = convert_model(tmp_path / "model", tmp_path / "onnx", framework="ScikitLearn",
-                           tags={})
+                           tags={"sample_input": rows})
     assert result.ok, result.reason
     assert result.report["source"] == "outputs/model/weights.pkl"
+    assert result.report["n_samples"] == 5
 
 
 def test_an_onnx_model_is_copied_and_run(iris, tmp_path):

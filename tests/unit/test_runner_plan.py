@@ -29,7 +29,8 @@ def only_process(p):
 
 
 def test_literal_inputs_are_shell_quoted_into_the_command():
-    command = only_process(plan("python train.py --lr ${{inputs.lr}} --note ${{inputs.note}}")).command
+    command = only_process(
+        plan("python train.py --lr ${{inputs.lr}} --note ${{inputs.note}}")).command
 
     assert shlex.split(command) == ["python", "train.py", "--lr", "0.01",
                                     "--note", "it's a $HOME; rm -rf /"]
