@@ -99,7 +99,7 @@ def castable(sent: str, wanted: str) -> bool:
 def _first_non_number(array: np.ndarray) -> Any:
     for value in array.flat:
         if not isinstance(value, (bool, int, float, np.number, np.bool_)):
-            return value
+            return value.item() if isinstance(value, np.generic) else value
     return None
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from shared.domain.errors import InvalidSpec
@@ -28,13 +29,17 @@ def prepare_job(doc: dict, ctx: SpecContext) -> dict:
     job_type = doc.get("type") or by_schema
     if job_type != "command" or by_schema != "command":
         raise InvalidSpec(f"only command jobs are supported (this is a {job_type} job)")
-    _check_distribution_type(doc.get("distribution"))
+    _check_distribution(doc.get("distribution"))
+    resources = doc.get("resources")
+    if isinstance(resources, dict):
+        _check_whole(resources.get("instance_count"), "resources.instance_count")
     _check_environment(doc.get("environment"), ctx)
     code = doc.get("code")
     if isinstance(code, str):
         if is_remote(code):
             raise InvalidSpec(f"code '{code}' must be a local folder beside the spec")
-        ctx.local(code, "code path")
+        if not ctx.local(code, "code path").is_dir():
+            raise InvalidSpec(f"code path '{code}' is a file; code must be a folder")
     check_name(doc.get("name"), "name")
     return {**doc, "inputs": schema_inputs(doc.get("inputs"), ctx)} if "inputs" in doc else doc
 
@@ -73,11 +78,21 @@ def to_job_spec(doc: dict, job: Any, ctx: SpecContext) -> JobSpec:
     )
 
 
-def _check_distribution_type(distribution: Any) -> None:
-    if isinstance(distribution, dict) and isinstance(distribution.get("type"), str):
-        given = distribution["type"]
-        if given.lower() not in DISTRIBUTIONS:
-            raise InvalidSpec(f"distribution.type: '{given}' is not one of {', '.join(DISTRIBUTIONS)}")
+def _check_distribution(distribution: Any) -> None:
+    if not isinstance(distribution, dict):
+        return  # the schema names the problem
+    given = distribution.get("type")
+    if given is not None and str(given).lower() not in DISTRIBUTIONS:
+        raise InvalidSpec(f"distribution.type: '{given}' is not one of {', '.join(DISTRIBUTIONS)}")
+    for field in ("process_count_per_instance", "worker_count", "parameter_server_count"):
+        _check_whole(distribution.get(field), f"distribution.{field}")
+
+
+def _check_whole(value: Any, field: str) -> None:
+    # The schema's integers truncate 2.5 to 2; a count the user did not write is worse
+    # than a refusal.
+    if isinstance(value, float) and not value.is_integer():
+        raise InvalidSpec(f"{field}: {value} is not a whole number")
 
 
 def _check_environment(environment: Any, ctx: SpecContext) -> None:
@@ -89,11 +104,12 @@ def _check_environment(environment: Any, ctx: SpecContext) -> None:
     if isinstance(environment, dict):
         if "build" in environment:
             raise InvalidSpec("environment.build (a Docker build context) is not supported: give environment.image")
-        if isinstance(environment.get("conda_file"), str):
-            ctx.local(environment["conda_file"], "environment.conda_file")
+        conda_file = environment.get("conda_file")
+        if isinstance(conda_file, str) and not ctx.local(conda_file, "environment.conda_file").is_file():
+            raise InvalidSpec(f"environment.conda_file '{conda_file}' is not a file")
 
 
-def _inline_environment(environment: Any, ctx: SpecContext) -> tuple[str | None, dict | None, Any]:
+def _inline_environment(environment: Any, ctx: SpecContext) -> tuple[str | None, dict | None, Path | None]:
     if not isinstance(environment, dict):
         return None, None, None
     conda = environment.get("conda_file")

@@ -99,5 +99,5 @@ def check_name(value: object, field: str) -> None:
     Raises:
         InvalidSpec: a string or number outside Azure ML's naming rule.
     """
-    if isinstance(value, bool) or isinstance(value, (str, int)) and not SAFE_NAME.fullmatch(str(value)):
+    if isinstance(value, bool) or (isinstance(value, (str, int)) and not SAFE_NAME.fullmatch(str(value))):
         raise InvalidSpec(f"{field}: '{value}' may hold only letters, digits, '-', '_' and '.'")

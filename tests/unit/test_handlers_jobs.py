@@ -122,3 +122,30 @@ class TestLaunchAndComplete:
     def test_scaling_an_idle_pool_admits_nothing(self, container):
         handle("compute-scale", Envelope(ScalePool("local")).to_json(), container.ports())
         assert drain(container, "job-launch") == []
+
+
+class TestReconciler:
+    def test_a_run_whose_processes_died_unreported_is_failed_by_the_timer(self, container,
+                                                                          tmp_path):
+        import json
+        import os
+        import signal
+
+        from shared.handlers.reconcile import reconcile_runs
+
+        spec = job_spec(tmp_path, command="python -c \"import time; time.sleep(60)\"")
+        run_id = submit(container, spec, "k")["name"]
+        drain(container, "compute-scale")
+        drain(container, "job-launch")
+        node = container.settings.work_root / run_id / "node-0"
+        pid = json.loads((node / "pid.json").read_text())["pid"]
+        os.killpg(pid, signal.SIGKILL)  # the whole node dies: nobody reports
+        wait_exited(container, run_id)
+        p = container.ports()
+        assert reconcile_runs(registry=p["registry"], compute=p["compute"],
+                              bus=p["bus"]) == [run_id]
+        drain(container, "job-complete")
+        run = container.registry.get("run", run_id).body
+        assert run["status"] == "Failed"
+        assert "without reporting" in run["error"]["message"]
+        assert reconcile_runs(registry=p["registry"], compute=p["compute"], bus=p["bus"]) == []
