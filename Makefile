@@ -3,18 +3,25 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-$(BIN)/mlcycle: pyproject.toml requirements.txt requirements-dev.txt
+# The runtime: what `mlcycle demo` and `mlcycle up` need.
+$(VENV)/.runtime: pyproject.toml requirements.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r requirements-dev.txt -e .
+	$(BIN)/python -m pip install -q -r requirements.txt -e .
 	touch $@
 
-setup: $(BIN)/mlcycle
+# The tests add the training frameworks, OpenMPI and the test tools.
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt requirements-train.txt
+	scripts/system-deps.sh
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@
 
-demo: setup
+setup: $(VENV)/.runtime
+
+demo: $(VENV)/.runtime
 	$(BIN)/mlcycle demo
 
-test: setup
+test: $(VENV)/.dev
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 .PHONY: setup demo test

@@ -149,5 +149,6 @@ class LaunchPlan:
     outputs: tuple[str, ...]  # named outputs: folders named_outputs/<name>/
     nodes: tuple[NodeSpec, ...]
     timeout_s: float | None = None
+    interpreter: str | None = None  # python of the run's environment; None: the host's
 
 

@@ -64,6 +64,12 @@ def convert_model(model_dir: Path, out_dir: Path, *, framework: str, tags: dict,
     ConversionResult
         ok False with a reason when the framework is not supported, the conversion
         failed, the child crashed or timed out, or the parity check failed.
+
+    Raises
+    ------
+    OSError
+        out_dir cannot be created. The model's own faults never raise: they come
+        back as ok False, because the handler records them instead of retrying.
     """
     if framework_kind(framework) is None:
         reason = (f"conversion of {framework} models is not supported yet" if framework.strip()

@@ -34,28 +34,28 @@ def export_sklearn(model_dir: Path, out_dir: Path, options: ConversionOptions) -
     source = locate.sklearn_model_file(model_dir, exclude=out_dir)
     model = load_estimator(source)
     n_features = _n_features(model, options)
-    onnx_path = save_model(_to_onnx(model, n_features), out_dir)
-    session = open_session(onnx_path)
+    session = open_session(save_model(_to_onnx(model, n_features), out_dir))
     rows = _sample_rows(options, n_features)
+    figures = _compare(model, rows, _run_onnx(session, rows), options)
+    return parity.report("ScikitLearn", len(rows), options, **figures,
+                         **signature_of(session), **_provenance(model, source, model_dir))
+
+
+def _run_onnx(session: Any, rows: np.ndarray) -> list:
     try:
-        outputs = session.run(None, {INPUT_NAME: rows})
+        return session.run(None, {INPUT_NAME: rows})
     except Exception as exc:  # onnxruntime's runtime errors are untyped
         raise ConversionError(f"the ONNX model fails on the sample input: {exc}") from exc
-    try:
-        figures = _compare(model, rows, outputs, options)
-    except ConversionError:
-        raise
-    except Exception as exc:  # the original's own predict failing is the model's issue
-        raise ConversionError(f"the original model fails on the sample input: "
-                              f"{describe(exc)}") from exc
+
+
+def _provenance(model: Any, source: Path, model_dir: Path) -> dict:
     import sklearn
     import skl2onnx
-    return parity.report("ScikitLearn", len(rows), options, **figures,
-                         **signature_of(session), source=str(source.relative_to(
-                             model_dir if model_dir.is_dir() else model_dir.parent)),
-                         model_type=type(model).__name__,
-                         converter=f"skl2onnx {skl2onnx.__version__}",
-                         framework_version=sklearn.__version__)
+
+    root = model_dir if model_dir.is_dir() else model_dir.parent
+    return {"source": source.relative_to(root).as_posix(), "model_type": type(model).__name__,
+            "converter": f"skl2onnx {skl2onnx.__version__}",
+            "framework_version": sklearn.__version__}
 
 
 def load_estimator(path: Path) -> Any:
@@ -95,20 +95,25 @@ def _to_onnx(model: Any, n_features: int) -> Any:
     inputs = [(INPUT_NAME, FloatTensorType([None, n_features]))]
     # Without ZipMap a classifier answers with a label tensor and a probability
     # tensor, which any client of the v2 protocol can read.
-    tries = [{id(model): {"zipmap": False}}, None] if is_classifier(model) else [None]
-    for options in tries:
-        try:
-            return convert_sklearn(model, initial_types=inputs, options=options)
-        except NameError as exc:  # skl2onnx's way of saying an option does not apply
-            if options is None or "zipmap" not in str(exc):
-                raise ConversionError(_cannot(model, exc)) from exc
-        except Exception as exc:  # skl2onnx raises many types for unsupported models
+    options = {id(model): {"zipmap": False}} if is_classifier(model) else None
+    try:
+        return convert_sklearn(model, initial_types=inputs, options=options)
+    except NameError as exc:
+        # skl2onnx's way of saying an option does not apply: LinearSVC has no ZipMap
+        # to turn off and already answers with plain tensors.
+        if options is None or "zipmap" not in str(exc):
             raise ConversionError(_cannot(model, exc)) from exc
-    raise AssertionError("unreachable")
+    except Exception as exc:  # skl2onnx raises many types for unsupported models
+        raise ConversionError(_cannot(model, exc)) from exc
+    try:
+        return convert_sklearn(model, initial_types=inputs)
+    except Exception as exc:  # as above
+        raise ConversionError(_cannot(model, exc)) from exc
 
 
 def _cannot(model: Any, exc: Exception) -> str:
-    return f"skl2onnx cannot convert {type(model).__name__}: {describe(exc)}"
+    # skl2onnx appends paragraphs of advice; the first line names the problem.
+    return f"skl2onnx cannot convert {type(model).__name__}: {describe(exc).splitlines()[0]}"
 
 
 def describe(exc: BaseException) -> str:
@@ -132,6 +137,15 @@ def _sample_rows(options: ConversionOptions, n_features: int) -> np.ndarray:
 
 
 def _compare(model: Any, rows: np.ndarray, outputs: list, options: ConversionOptions) -> dict:
+    try:
+        return _compare_with_original(model, rows, outputs, options)
+    except Exception as exc:  # the original's own predict failing is the model's issue
+        raise ConversionError(f"the original model fails on the sample input: "
+                              f"{describe(exc)}") from exc
+
+
+def _compare_with_original(model: Any, rows: np.ndarray, outputs: list,
+                           options: ConversionOptions) -> dict:
     from sklearn.base import is_classifier
 
     # The original sees exactly the float32 values the ONNX model sees, so only the

@@ -80,18 +80,30 @@ def _split_orient(frame: dict, sig: ModelSignature, max_rows: int) -> dict:
     rows, columns = frame["data"], frame.get("columns")
     if not isinstance(rows, list):
         raise BadRequest(f"'input_data.data' must be a list of rows, got {_json_type(rows)}")
+    if columns is not None and not isinstance(columns, list):
+        raise BadRequest(f"'input_data.columns' must be a list, got {_json_type(columns)}")
     if columns is not None and len(sig.inputs) > 1 and set(columns) == set(sig.input_names):
-        if not all(isinstance(row, list) and len(row) == len(columns) for row in rows):
-            raise BadRequest(f"ragged rows: every row of 'input_data.data' needs "
-                             f"{len(columns)} values, one per column")
-        return {name: to_tensor([[row[i]] for row in rows], sig.input(name),
-                                max_rows=max_rows) for i, name in enumerate(columns)}
+        return _columns_as_inputs(rows, columns, sig, max_rows)
     spec = _only_input(sig)
     tensor = to_tensor(rows, spec, max_rows=max_rows)
     if columns is not None and len(columns) != tensor.shape[-1]:
         raise BadRequest(f"'input_data.columns' names {len(columns)} columns but the rows "
                          f"have {tensor.shape[-1]} values")
     return {spec.name: tensor}
+
+
+def _columns_as_inputs(rows: list, columns: list, sig: ModelSignature, max_rows: int) -> dict:
+    if not all(isinstance(row, list) and len(row) == len(columns) for row in rows):
+        raise BadRequest(f"ragged rows: every row of 'input_data.data' needs "
+                         f"{len(columns)} values, one per column")
+    feeds = {}
+    for i, name in enumerate(columns):
+        spec = sig.input(name)
+        # One value per row: a [-1] input takes them flat, a [-1, 1] one as rows.
+        flat = spec.shape is not None and len(spec.shape) == 1
+        values = [row[i] if flat else [row[i]] for row in rows]
+        feeds[name] = to_tensor(values, spec, max_rows=max_rows)
+    return feeds
 
 
 def _named(mapping: dict, sig: ModelSignature, max_rows: int) -> dict:

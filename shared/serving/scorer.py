@@ -87,16 +87,13 @@ class Scorer:
         NotFound
             No file at onnx_path.
         InvalidModel
-            The file cannot be loaded, or fails or answers wrongly on the input.
+            The file cannot be loaded, or fails on the input.
         """
         loaded = self._load(Path(onnx_path))
         try:
-            outputs = loaded.session.run(None, sample_feeds(loaded.signature))
+            loaded.session.run(None, sample_feeds(loaded.signature))
         except Exception as exc:  # any runtime failure means the model cannot serve
             raise InvalidModel(f"health check of {Path(onnx_path).name} failed: {exc}") from exc
-        if len(outputs) != len(loaded.signature.outputs):
-            raise InvalidModel(f"health check of {Path(onnx_path).name} failed: "
-                               f"{len(outputs)} outputs for {len(loaded.signature.outputs)} declared")
 
     def signature(self, onnx_path: Path) -> dict:
         """The model's inputs and outputs: {"inputs": [...], "outputs": [...]}, each

@@ -58,7 +58,9 @@ def diabetes(tmp_path_factory):
     model = Ridge().fit(X, y)
     folder = saved(tmp_path_factory.mktemp("diabetes") / "model", model)
     out = folder.parent / "onnx"
-    return convert_model(folder, out, framework="scikitlearn", tags={}), out, model, X
+    # The model's blob may be a single file rather than a folder.
+    result = convert_model(folder / "model.pkl", out, framework="scikitlearn", tags={})
+    return result, out, model, X
 
 
 def test_an_iris_logistic_regression_converts_and_passes_parity(iris, iris_model):
@@ -120,6 +122,8 @@ def test_a_regressor_is_compared_on_its_predictions(diabetes):
     assert result.ok, result.reason
     assert result.report["label_agreement"] is None
     assert result.report["max_abs_diff"] is not None
+    assert result.report["outputs"] == [{"name": "variable", "datatype": "FP32",
+                                         "shape": [-1, 1]}]
     (predictions,) = run_onnx(out / "model.onnx", X)
     assert np.allclose(predictions.ravel(), model.predict(X), rtol=1e-4)
 

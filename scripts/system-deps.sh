@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Debian packages the tests need: OpenMPI (mpirun, and mpicc to build mpi4py).
+set -euo pipefail
+if command -v mpirun >/dev/null && command -v mpicc >/dev/null; then
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq openmpi-bin libopenmpi-dev >/dev/null
