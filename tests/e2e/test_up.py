@@ -1,0 +1,52 @@
+"""`mlcycle up` as a user runs it: a real process, a key file only its owner can read,
+a server on 127.0.0.1 that the CLI then uses."""
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+MLCYCLE = str(Path(sys.executable).parent / "mlcycle")
+
+
+def test_up_writes_a_private_config_and_serves_the_cli(tmp_path):
+    env = {**os.environ, "MLCYCLE_HOME": str(tmp_path / "home")}
+    env.pop("MLCYCLE_ENDPOINT", None)
+    env.pop("MLCYCLE_KEY", None)
+    proc = subprocess.Popen([MLCYCLE, "up", "--port", "0", "--data-root", str(tmp_path / "d")],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        config = tmp_path / "home" / "config.json"
+        deadline = time.monotonic() + 60
+        while not config.exists():
+            assert proc.poll() is None, proc.stdout.read().decode()
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert stat.S_IMODE(config.stat().st_mode) == 0o600
+        settings = json.loads(config.read_text())
+        assert settings["endpoint"].startswith("http://127.0.0.1:")
+        listed = subprocess.run([MLCYCLE, "job", "list"], env=env, capture_output=True,
+                                text=True, timeout=60)
+        assert listed.returncode == 0, listed.stderr
+        assert json.loads(listed.stdout) == []
+        assert settings["key"] not in listed.stdout + listed.stderr
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=30)
+
+
+def test_up_refuses_a_non_loopback_address_without_the_flag(tmp_path):
+    env = {**os.environ, "MLCYCLE_HOME": str(tmp_path / "home")}
+    done = subprocess.run([MLCYCLE, "up", "--host", "0.0.0.0", "--port", "0",
+                           "--data-root", str(tmp_path / "d")], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode != 0
+    assert "loopback" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "home" / "config.json").exists()
