@@ -16,12 +16,17 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt requirements-train.txt
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	touch $@
 
+# Azurite (Blob and Table Storage) for the Azure adapters' contract tests.
+TOOLS := .tools
+$(TOOLS)/node_modules/.bin/azurite:
+	npm install -s --prefix $(TOOLS) --no-audit --no-fund azurite@3
+
 setup: $(VENV)/.runtime
 
 demo: $(VENV)/.runtime
 	$(BIN)/mlcycle demo
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev $(TOOLS)/node_modules/.bin/azurite
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 .PHONY: setup demo test

@@ -2,6 +2,7 @@
 the drop-zone watcher, the timers and an HTTP server on 127.0.0.1."""
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import json
 import logging
@@ -105,8 +106,7 @@ def serve(port: int = 8470, host: str = "127.0.0.1", data_root: str | None = Non
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = Settings.from_env()
     if data_root:
-        settings = Settings(Path(data_root), settings.max_deliveries, settings.lock_timeout_s,
-                            settings.retry_backoff_s)
+        settings = dataclasses.replace(settings, data_root=Path(data_root))
     local = LocalHost(settings, host=host, port=port, allow_remote=allow_remote).start()
     config = write_config(local.url, local.key)
     print(f"mlcycle is up at {local.url} (data root {settings.data_root}); "
