@@ -21,12 +21,18 @@ TOOLS := .tools
 $(TOOLS)/node_modules/.bin/azurite:
 	npm install -s --prefix $(TOOLS) --no-audit --no-fund azurite@3
 
+# checkov scans infra/ in the tests; its own venv keeps its pins away from the project's.
+CHECKOV := $(TOOLS)/checkov-venv/bin/checkov
+$(CHECKOV):
+	$(PY) -m venv $(TOOLS)/checkov-venv
+	$(TOOLS)/checkov-venv/bin/python -m pip install -q checkov==3.3.30
+
 setup: $(VENV)/.runtime
 
 demo: $(VENV)/.runtime
 	$(BIN)/mlcycle demo
 
-test: $(VENV)/.dev $(TOOLS)/node_modules/.bin/azurite
+test: $(VENV)/.dev $(TOOLS)/node_modules/.bin/azurite $(CHECKOV)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 .PHONY: setup demo test

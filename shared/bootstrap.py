@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from shared.ports import BlobStore, Bus, Clock, Compute, Registry
-from shared.settings import Settings
+from shared.settings import AzureSettings, Settings
 
 
 class SystemClock:
@@ -34,7 +34,17 @@ class Container:
 
 
 def bootstrap(settings: Settings) -> Container:
-    """The embedded default: local folders, a SQLite bus and registry, local processes."""
+    """The adapters settings.mode names: the embedded default ("local": local folders, a
+    SQLite bus and registry, local processes) or Azure's ("azure"). Raises ValueError
+    for another mode, or for Azure settings that name no storage or no Service Bus."""
+    if settings.mode == "azure":
+        return _azure(settings)
+    if settings.mode != "local":
+        raise ValueError(f"MLCYCLE_MODE must be 'local' or 'azure', not {settings.mode!r}")
+    return _local(settings)
+
+
+def _local(settings: Settings) -> Container:
     from shared.adapters.local_blob import LocalBlobStore
     from shared.adapters.local_compute import LocalCompute
     from shared.adapters.sqlite_bus import SqliteBus
@@ -55,6 +65,67 @@ def bootstrap(settings: Settings) -> Container:
         clock=SystemClock(),
         scorer=Scorer(),
     )
+
+
+def _azure(settings: Settings) -> Container:
+    """Clients are built here, when the first trigger runs, and connect on first use."""
+    from shared.adapters.azure_blob import AzureBlobStore
+    from shared.adapters.servicebus_bus import ServiceBusBus
+    from shared.adapters.table_registry import TableRegistry
+    from shared.serving import Scorer
+
+    azure = settings.azure
+    if missing := azure.missing():
+        raise ValueError("MLCYCLE_MODE is azure but these app settings are unset: "
+                         + ", ".join(missing))
+    credential = _credential(azure)
+    storage = azure.storage_connection_string
+    blobs = (AzureBlobStore.from_connection_string(storage) if storage
+             else AzureBlobStore.from_account_url(azure.blob_url, credential))
+    registry = (TableRegistry.from_connection_string(storage, table=azure.registry_table)
+                if storage else TableRegistry.from_account_url(
+                    azure.table_url, credential, table=azure.registry_table))
+    options = {"max_deliveries": settings.max_deliveries,
+               "backoff_s": settings.retry_backoff_s, "events_topic": azure.events_topic or None}
+    bus = (ServiceBusBus.from_connection_string(azure.servicebus_connection_string, **options)
+           if azure.servicebus_connection_string
+           else ServiceBusBus.from_namespace(azure.servicebus_namespace, credential, **options))
+    return Container(settings=settings, blobs=blobs, bus=bus, registry=registry,
+                     compute=_batch_compute(settings, blobs, credential), clock=SystemClock(),
+                     scorer=Scorer())
+
+
+def _credential(azure: AzureSettings):
+    from azure.identity import DefaultAzureCredential
+
+    # Builds no token until a client asks for one.
+    return DefaultAzureCredential(
+        managed_identity_client_id=azure.managed_identity_client_id or None)
+
+
+def _batch_compute(settings: Settings, blobs: BlobStore, credential) -> Compute:
+    try:
+        from shared.adapters.batch_compute import BatchCompute
+    except ModuleNotFoundError as exc:
+        if exc.name != "shared.adapters.batch_compute":
+            raise
+        return UnavailableCompute("BatchCompute is not available yet: "
+                                  "shared/adapters/batch_compute.py does not exist")
+    return BatchCompute(settings.azure.batch_account_url, credential=credential, blobs=blobs)
+
+
+class UnavailableCompute:
+    """Stands in for a compute adapter that is not built yet: the rest of the app works,
+    and any use of the compute fails loudly with the reason (the bus retries, then
+    dead-letters the message with it)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def _unavailable(self, *args, **kwargs):
+        raise NotImplementedError(self.reason)
+
+    submit = poll = cancel = read_log = collect = running = _unavailable
 
 
 _lock = threading.Lock()

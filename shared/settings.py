@@ -2,12 +2,78 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 
 def mlcycle_home() -> Path:
     return Path(os.environ.get("MLCYCLE_HOME", Path.home() / ".mlcycle"))
+
+
+@dataclass(frozen=True)
+class AzureSettings:
+    """Where the Azure adapters point. In Azure every connection is identity-based (the
+    app's managed identity, through DefaultAzureCredential); the connection strings exist
+    for development against emulators such as Azurite, and are kept out of repr and logs.
+
+    Each value is read from mlcycle's own setting first, then from the Functions host's
+    identity-based connection settings that name the same resource.
+    """
+
+    storage_account: str = ""  # MLCYCLE_STORAGE_ACCOUNT, AzureWebJobsStorage__accountName
+    blob_service_uri: str = ""  # AzureWebJobsStorage__blobServiceUri (other clouds)
+    table_service_uri: str = ""  # AzureWebJobsStorage__tableServiceUri
+    servicebus_namespace: str = ""  # MLCYCLE_SERVICEBUS_NAMESPACE, ServiceBusConnection__fullyQualifiedNamespace
+    batch_account_url: str = ""  # MLCYCLE_BATCH_ACCOUNT_URL
+    registry_table: str = "registry"  # MLCYCLE_REGISTRY_TABLE
+    events_topic: str = ""  # MLCYCLE_EVENTS_TOPIC; empty: events are only logged
+    managed_identity_client_id: str = ""  # a user-assigned identity's client id, if any
+    storage_connection_string: str = field(default="", repr=False)
+    servicebus_connection_string: str = field(default="", repr=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "AzureSettings":
+        web_jobs = env.get("AzureWebJobsStorage", "")
+        servicebus = env.get("ServiceBusConnection", "")
+        return cls(
+            storage_account=_first(env, "MLCYCLE_STORAGE_ACCOUNT",
+                                   "AzureWebJobsStorage__accountName"),
+            blob_service_uri=env.get("AzureWebJobsStorage__blobServiceUri", ""),
+            table_service_uri=env.get("AzureWebJobsStorage__tableServiceUri", ""),
+            servicebus_namespace=_first(env, "MLCYCLE_SERVICEBUS_NAMESPACE",
+                                        "ServiceBusConnection__fullyQualifiedNamespace"),
+            batch_account_url=env.get("MLCYCLE_BATCH_ACCOUNT_URL", ""),
+            registry_table=env.get("MLCYCLE_REGISTRY_TABLE") or "registry",
+            events_topic=env.get("MLCYCLE_EVENTS_TOPIC", ""),
+            managed_identity_client_id=_first(env, "AzureWebJobsStorage__clientId",
+                                              "AZURE_CLIENT_ID"),
+            # The Functions host's own settings hold a connection string only when they
+            # hold a secret at all; an identity-based connection uses the "__" forms.
+            storage_connection_string=env.get("MLCYCLE_STORAGE_CONNECTION_STRING") or (
+                web_jobs if "=" in web_jobs else ""),
+            servicebus_connection_string=env.get("MLCYCLE_SERVICEBUS_CONNECTION_STRING") or (
+                servicebus if "=" in servicebus else ""),
+        )
+
+    @property
+    def blob_url(self) -> str:
+        return self.blob_service_uri or f"https://{self.storage_account}.blob.core.windows.net"
+
+    @property
+    def table_url(self) -> str:
+        return self.table_service_uri or f"https://{self.storage_account}.table.core.windows.net"
+
+    def missing(self) -> list[str]:
+        """The settings Azure mode cannot do without, by name, if unset."""
+        gaps = []
+        if not (self.storage_account or self.storage_connection_string
+                or (self.blob_service_uri and self.table_service_uri)):
+            gaps.append("MLCYCLE_STORAGE_ACCOUNT (or AzureWebJobsStorage__accountName)")
+        if not (self.servicebus_namespace or self.servicebus_connection_string):
+            gaps.append("MLCYCLE_SERVICEBUS_NAMESPACE "
+                        "(or ServiceBusConnection__fullyQualifiedNamespace)")
+        return gaps
 
 
 @dataclass(frozen=True)
@@ -16,15 +82,25 @@ class Settings:
     max_deliveries: int = 5
     lock_timeout_s: float = 300.0
     retry_backoff_s: float = 1.0
+    mode: str = "local"  # "local": the embedded default; "azure": the Azure adapters
+    azure: AzureSettings = field(default_factory=AzureSettings)
 
     @classmethod
-    def from_env(cls) -> "Settings":
-        root = os.environ.get("MLCYCLE_DATA_ROOT") or mlcycle_home() / "data"
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        """MLCYCLE_MODE picks the adapters. Unset, Azure mode follows from a Service Bus
+        connection, which only a deployed (or deliberately wired) function app has:
+        AzureWebJobsStorage alone does not decide, as `func start` sets it locally too."""
+        env = os.environ if env is None else env
+        azure = AzureSettings.from_env(env)
+        wired = azure.servicebus_namespace or azure.servicebus_connection_string
+        root = env.get("MLCYCLE_DATA_ROOT") or mlcycle_home() / "data"
         return cls(
             data_root=Path(root),
-            max_deliveries=int(os.environ.get("MLCYCLE_MAX_DELIVERIES", 5)),
-            lock_timeout_s=float(os.environ.get("MLCYCLE_LOCK_TIMEOUT_S", 300)),
-            retry_backoff_s=float(os.environ.get("MLCYCLE_RETRY_BACKOFF_S", 1.0)),
+            max_deliveries=int(env.get("MLCYCLE_MAX_DELIVERIES", 5)),
+            lock_timeout_s=float(env.get("MLCYCLE_LOCK_TIMEOUT_S", 300)),
+            retry_backoff_s=float(env.get("MLCYCLE_RETRY_BACKOFF_S", 1.0)),
+            mode=env.get("MLCYCLE_MODE") or ("azure" if wired else "local"),
+            azure=azure,
         )
 
     @property
@@ -42,3 +118,7 @@ class Settings:
     @property
     def work_root(self) -> Path:
         return self.data_root / "work"
+
+
+def _first(env: Mapping[str, str], *names: str) -> str:
+    return next((env[n] for n in names if env.get(n)), "")
