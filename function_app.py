@@ -3,10 +3,10 @@ import azure.functions as func
 
 from functions import (compute_scale, data_register, deploy, http_assets, http_endpoints,
                        http_jobs, job_complete, job_launch, model_register, onnx_convert,
-                       reconciler, spec_dropped)
+                       pool_timer, reconciler, spec_dropped)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 for module in (spec_dropped, http_jobs, http_assets, http_endpoints, data_register,
                compute_scale, job_launch, job_complete, model_register, onnx_convert,
-               deploy, reconciler):
+               deploy, reconciler, pool_timer):
     app.register_functions(module.bp)

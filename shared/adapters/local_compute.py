@@ -1,9 +1,11 @@
 """LocalCompute: the embedded twin of Azure Batch, each node a detached local process.
 
-A run's nodes live in <work_root>/<run_id>/node-<index>/. The node bootstrap
-(`python -m shared.runner.node`) starts in its own session, so it survives the host
-process and a restarted host adopts it from the files it leaves: pid.json while it is
-launched, started.json once it runs, exit.json when it has ended.
+A run's nodes live in <work_root>/<run_id>/node-<index>/, each with its own working
+directory, all on 127.0.0.1 with ports found free at submit (topology.json of the run,
+handed to every node in its node.json). The node bootstrap (`python -m
+shared.runner.node`) starts in its own session, so it survives the host process and a
+restarted host adopts it from the files it leaves: pid.json while it is launched,
+started.json once it runs, exit.json when it has ended.
 """
 from __future__ import annotations
 
@@ -21,8 +23,11 @@ import shared
 from shared.domain.errors import PermanentError
 from shared.ports import BlobStore, LaunchPlan, NodeState
 from shared.runner.node import CANCEL_MARKER, write_json_atomic
-from shared.runner.plan import plan_to_json
+from shared.runner.outcome import combine, exited
+from shared.runner.distribution import RANK_STORES
+from shared.runner.plan import plan_to_json, ports_of
 from shared.runner.snapshot import extract_snapshot
+from shared.runner.topology import local_topology
 
 _PROJECT_ROOT = Path(shared.__file__).resolve().parent.parent
 _RUN_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\Z")  # a run id names a folder
@@ -62,10 +67,23 @@ class LocalCompute:
         # and then find the node launched.
         with open(run_dir / ".submit.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
+            topology = self._topology(plan, run_dir)
             for node in plan.nodes:
-                self._submit_node(plan, node.index, run_dir / f"node-{node.index}")
+                self._submit_node(plan, node.index, run_dir / f"node-{node.index}", topology)
 
-    def _submit_node(self, plan: LaunchPlan, index: int, node_dir: Path) -> None:
+    @staticmethod
+    def _topology(plan: LaunchPlan, run_dir: Path) -> dict:
+        """The run's hosts and ports, chosen once: a node launched by an earlier submit
+        already uses them."""
+        known = _read_json(run_dir / "topology.json")
+        if known is None:
+            chosen = local_topology(len(plan.nodes), ports_of(plan))
+            known = {"hosts": list(chosen.hosts), "ports": list(chosen.ports)}
+            write_json_atomic(run_dir / "topology.json", known)
+        return known
+
+    def _submit_node(self, plan: LaunchPlan, index: int, node_dir: Path,
+                     topology: dict) -> None:
         if (node_dir / "pid.json").exists() or (node_dir / "exit.json").exists():
             return
         if node_dir.exists():  # a submit that died while staging
@@ -75,7 +93,7 @@ class LocalCompute:
             (node_dir / "plan.json").write_text(plan_to_json(plan))
             write_json_atomic(node_dir / "node.json", {
                 "index": index, "bus_path": str(self.bus_path or ""),
-                "kill_grace_s": self.kill_grace_s})
+                "kill_grace_s": self.kill_grace_s, **topology})
         except BaseException:
             shutil.rmtree(node_dir, ignore_errors=True)
             raise
@@ -104,35 +122,25 @@ class LocalCompute:
     # --- watching ----------------------------------------------------------------------
 
     def poll(self, run_id: str) -> NodeState:
-        """The run's state, read from its node folders (see NodeState).
-
-        All nodes exited: "exited", with the first failing node's code and reason.
-        A bootstrap gone without exit.json is "exited" with reason "lost" ("canceled"
-        if a cancel had been asked for) and no exit code.
+        """The run's state, read from its node folders and combined as
+        shared.runner.outcome.combine says: while some nodes run, one that has already
+        ended badly comes with the answer. A bootstrap gone without exit.json is "exited"
+        with reason "lost" ("canceled" if a cancel had been asked for) and no exit code.
         """
-        states = [self._node_state(d) for d in self._node_dirs(run_id)]
-        if not states or any(s.state == "unknown" for s in states):
-            return NodeState("unknown")
-        started = min((s.started_at for s in states if s.started_at), default="")
-        if any(s.state == "running" for s in states):
-            return NodeState("running", started_at=started)
-        bad = next((s for s in states if s.exit_code != 0 or s.reason), states[0])
-        return NodeState("exited", exit_code=bad.exit_code, failed_rank=bad.failed_rank,
-                         reason=bad.reason, started_at=started,
-                         ended_at=max(s.ended_at for s in states))
+        return combine([(self._node_state(d), _failed_at(d)) for d in self._node_dirs(run_id)])
 
     def _node_state(self, node_dir: Path) -> NodeState:
-        exited = _read_json(node_dir / "exit.json")
-        if exited is not None:
-            return _exited(exited)
+        body = _read_json(node_dir / "exit.json")
+        if body is not None:
+            return exited(body)
         if not (node_dir / "pid.json").exists():
             return NodeState("unknown")  # still staging, or a submit died before launch
         started = (_read_json(node_dir / "started.json") or {}).get("started_at", "")
         if self._live_pid(node_dir) is not None:
             return NodeState("running", started_at=started)
-        exited = _read_json(node_dir / "exit.json")  # it may have finished just now
-        if exited is not None:
-            return _exited(exited)
+        body = _read_json(node_dir / "exit.json")  # it may have finished just now
+        if body is not None:
+            return exited(body)
         reason = "canceled" if (node_dir / CANCEL_MARKER).exists() else "lost"
         return NodeState("exited", reason=reason, started_at=started)
 
@@ -198,11 +206,15 @@ class LocalCompute:
         """Upload what the run left to runs/<run_id>/: outputs/, logs/, user_logs/,
         named_outputs/<name>/ and mlruns/. Uploading again overwrites with the same files."""
         prefix = f"runs/{run_id}"
-        for node_dir in self._node_dirs(run_id):
+        # Every node's files land in the same folders; the master goes last, so where two
+        # nodes wrote the same name (a model saved by each node's local rank 0), the
+        # master's copy is the one kept.
+        for node_dir in reversed(self._node_dirs(run_id)):
             pairs = [(node_dir / "code" / "outputs", f"{prefix}/outputs"),
                      (node_dir / "code" / "logs", f"{prefix}/logs"),
                      (node_dir / "user_logs", f"{prefix}/user_logs"),
-                     (node_dir / "mlruns", f"{prefix}/mlruns")]
+                     (node_dir / "mlruns", f"{prefix}/mlruns"),
+                     (node_dir / RANK_STORES, f"{prefix}/{RANK_STORES}")]
             named = node_dir / "named_outputs"
             if named.is_dir():
                 pairs += [(d, f"{prefix}/named_outputs/{d.name}")
@@ -224,7 +236,12 @@ class LocalCompute:
         run_dir = self._run_dir(run_id)
         if not run_dir.is_dir():
             return []
-        return sorted(d for d in run_dir.glob("node-*") if d.is_dir())
+        found = [d for d in run_dir.glob("node-*") if d.is_dir() and d.name[5:].isdigit()]
+        return sorted(found, key=lambda d: int(d.name.removeprefix("node-")))
+
+
+def _failed_at(node_dir: Path) -> str:
+    return (_read_json(node_dir / "exit.json") or {}).get("failed_at") or ""
 
 
 def _read_json(path: Path) -> dict | None:
@@ -246,9 +263,3 @@ def _proc_stat(pid: int) -> tuple[str, str] | None:
     # The command name in parentheses may hold spaces; the fields after it do not.
     fields = text.rsplit(")", 1)[1].split()
     return fields[0], fields[19]
-
-
-def _exited(body: dict) -> NodeState:
-    return NodeState("exited", exit_code=body.get("exit_code"),
-                     failed_rank=body.get("failed_rank"), reason=body.get("reason", ""),
-                     started_at=body.get("started_at", ""), ended_at=body.get("ended_at", ""))

@@ -15,15 +15,27 @@ def list_endpoints(*, registry: Registry) -> Reply:
 
 
 def show_endpoint(name: str, *, registry: Registry, blobs: BlobStore, scorer) -> Reply:
+    """The endpoint, its deployments (each with the model version it serves, its last
+    roll-out and that model's signature) and, as `signature`, the inputs and outputs of
+    the model behind the deployment that takes most of the traffic: what to send."""
     endpoint = view(require(registry, "endpoint", name).body)
     deployments = [view(r.body) for r in registry.list("deployment")
                    if r.body["endpoint"] == name]
+    for dep in deployments:
+        dep["signature"] = _signature(registry, blobs, scorer, dep)
     endpoint["deployments"] = deployments
-    endpoint["signature"] = None
-    serving = _serving(endpoint, registry)
-    if serving is not None:
-        endpoint["signature"] = scorer.signature(onnx_file(blobs, serving["onnx"]["path"]))
+    traffic = endpoint.get("traffic") or {}
+    busiest = max((d for d in deployments if traffic.get(d["name"], 0) > 0),
+                  key=lambda d: traffic[d["name"]], default=None)
+    endpoint["signature"] = busiest["signature"] if busiest else None
     return Reply(200, endpoint)
+
+
+def _signature(registry: Registry, blobs: BlobStore, scorer, dep: dict) -> dict | None:
+    if not dep.get("model_version"):
+        return None
+    model = require(registry, "model", dep["model"], dep["model_version"]).body
+    return scorer.signature(onnx_file(blobs, model["onnx"]["path"]))
 
 
 def score(name: str, body: bytes, headers: dict, *, registry: Registry, blobs: BlobStore,

@@ -11,7 +11,7 @@ from shared.cli.output import emit
 
 SCHEMA = "https://azuremlschemas.azureedge.net/latest/amlCompute.schema.json"
 COLUMNS = ("name", "type", "size", "min_instances", "max_instances", "tier",
-           "current_nodes", "target_nodes")
+           "current_nodes", "target_nodes", "idle_nodes")
 
 
 def create(args: argparse.Namespace, client: Client) -> int:

@@ -136,6 +136,9 @@ class ModelConverted(Message):
 
 @dataclass(frozen=True)
 class ConversionFailed(Message):
+    """Delivered to `deploy` so that endpoints following the model show the failure."""
+
+    queue: ClassVar[str] = "deploy"
     name: str
     version: str
     reason: str

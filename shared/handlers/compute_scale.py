@@ -1,62 +1,99 @@
-"""compute-scale: admit queued runs to their pool in submission order, resizing it."""
+"""compute-scale: admit waiting runs to their pool in submission order and resize it,
+recording each resize with its reason; and the timer's tick that lets an idle pool
+shrink when no run ends."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datetime import datetime
 
-from shared.domain.messages import Envelope, LaunchJob, PoolScaled
+from shared.domain.errors import Conflict
+from shared.domain.messages import Envelope, JobFailed, LaunchJob, PoolScaled, ScalePool
+from shared.domain.pools import (LOCAL_POOL, PoolDecision, PoolState, decide, new_pool,
+                                 resize, too_large)
 from shared.domain.records import update
 from shared.domain.runs import transition
 from shared.domain.status import RunStatus
-from shared.ports import Bus, Clock, Registry
+from shared.ports import Bus, Clock, Record, Registry
 
-# The implicit pool of the embedded default: slots on this machine.
-LOCAL_POOL = {"name": "local", "type": "local", "min_instances": 0, "max_instances": 4,
-              "current_nodes": 0, "target_nodes": 0}
-
-
-@dataclass(frozen=True)
-class PoolDecision:
-    target_nodes: int
-    admit: tuple[str, ...]
-    reason: str
-
-
-def decide(max_nodes: int, busy: list[int], waiting: list[tuple[str, int]]) -> PoolDecision:
-    """Pure policy: runs already admitted hold their nodes; waiting runs (oldest first,
-    with their instance counts) are admitted while they fit, and never out of order."""
-    used = sum(busy)
-    admit = []
-    for run_id, nodes in waiting:
-        if used + nodes > max_nodes:
-            break
-        admit.append(run_id)
-        used += nodes
-    reason = f"{len(admit)} run(s) admitted, {len(waiting) - len(admit)} waiting"
-    return PoolDecision(used, tuple(admit), reason)
+WAITING = (RunStatus.NOT_STARTED.value, RunStatus.QUEUED.value)
 
 
 def scale_pool(envelope: Envelope, *, registry: Registry, bus: Bus, clock: Clock) -> None:
-    compute = envelope.message.compute
-    pool = registry.get("compute", compute)
-    pool_body = pool.body if pool else LOCAL_POOL
-    runs = [r.body for r in registry.list("run") if r.body.get("compute") == compute]
-    busy = [r["instance_count"] for r in runs
-            if r.get("admitted") and not RunStatus(r["status"]).terminal]
-    waiting = [r for r in runs if not r.get("admitted")
-               and r["status"] in (RunStatus.NOT_STARTED.value, RunStatus.QUEUED.value)]
-    for run in waiting:
-        transition(registry, run["name"], RunStatus.QUEUED, clock)
-    decision = decide(int(pool_body["max_instances"]), busy,
-                      [(r["name"], r["instance_count"]) for r in waiting])
-    for run_id in decision.admit:
-        update(registry, "run", run_id, "", lambda body: body.update(admitted=True))
-        bus.publish(Envelope(LaunchJob(run_id), id=f"{run_id}-launch", correlation_id=run_id,
-                             causation_id=envelope.id))
-    if pool is not None and pool.body.get("target_nodes") != decision.target_nodes:
-        def resize(body: dict) -> None:
-            body.update(target_nodes=decision.target_nodes,
-                        current_nodes=decision.target_nodes, last_resize={
-                            "time": clock.now(), "reason": decision.reason})
-        update(registry, "compute", compute, "", resize)
-    bus.publish(envelope.follow(PoolScaled(compute, decision.target_nodes, decision.reason)))
+    """Decide the pool named by a JobSubmitted or ScalePool message and carry it out.
 
+    The pool's record is the ledger of the runs holding its nodes (`allocations`), and
+    it is written with its etag: two deliveries deciding one pool at once cannot give
+    the same free node away twice, since the loser decides again on what the winner
+    wrote. Launches are sent for every admitted run not yet launched, under ids fixed
+    by the run, so a redelivery repeats them as duplicates the bus drops."""
+    name = envelope.message.compute
+    if name == LOCAL_POOL and registry.get("compute", name) is None:
+        _create_local_pool(registry, clock)
+    now = clock.now()
+    seen: dict = {}
+
+    def apply(body: dict) -> bool:
+        runs = {r.name: r.body for r in registry.list("run") if r.body.get("compute") == name}
+        held = {run_id: nodes for run_id, nodes in body.get("allocations", {}).items()
+                if run_id in runs and not RunStatus(runs[run_id]["status"]).terminal}
+        waiting = sorted((r for r in runs.values()
+                          if r["name"] not in held and r["status"] in WAITING), key=_submitted)
+        decision = decide(PoolState.of(body), list(held.values()),
+                          [(r["name"], int(r["instance_count"])) for r in waiting], now)
+        held.update({run_id: int(runs[run_id]["instance_count"]) for run_id in decision.admit})
+        seen.update(decision=decision, runs=runs, held=held, most=body["max_instances"])
+        before = dict(body)
+        resize(body, decision.target_nodes, decision.reason, now)
+        body.update(allocations=held, idle_nodes=decision.idle_nodes,
+                    idle_since=decision.idle_since)
+        return body != before
+
+    update(registry, "compute", name, "", apply)
+    decision: PoolDecision = seen["decision"]
+    for run in seen["runs"].values():
+        if run["status"] in WAITING:
+            transition(registry, run["name"], RunStatus.QUEUED, clock)
+    for run_id in decision.refuse:
+        _refuse(envelope, seen["runs"][run_id], seen["most"], registry, bus, clock)
+    for run_id in seen["held"]:
+        if seen["runs"][run_id]["status"] in WAITING:
+            bus.publish(Envelope(LaunchJob(run_id), id=f"{run_id}-launch",
+                                 correlation_id=run_id, causation_id=envelope.id))
+    bus.publish(envelope.follow(PoolScaled(name, decision.target_nodes, decision.reason)))
+
+
+def tick_pools(*, registry: Registry, bus: Bus, clock: Clock) -> list[str]:
+    """The timer's part: ask compute-scale to decide again every pool that is not at
+    rest, so idle nodes are released after their idle time even when no run ends. A
+    pool at rest (no node held, no idle clock running) has nothing a tick could change.
+
+    Returns the names of the pools it asked about."""
+    now = clock.now()
+    names = [r.name for r in registry.list("compute")
+             if r.body.get("allocations") or r.body.get("idle_since")]
+    for name in names:
+        bus.publish(Envelope(ScalePool(name), id=f"{name}-tick-{now}", correlation_id=name))
+    return names
+
+
+def _create_local_pool(registry: Registry, clock: Clock) -> None:
+    """The implicit pool of the embedded default gets a record on first use, so it keeps
+    its ledger like any other and `compute show local` tells its nodes."""
+    try:
+        registry.put(Record("compute", LOCAL_POOL, "",
+                            new_pool(LOCAL_POOL, clock.now(), type="local")), etag="")
+    except Conflict:
+        pass  # another delivery created it first
+
+
+def _refuse(envelope: Envelope, run: dict, most: int, registry: Registry, bus: Bus,
+            clock: Clock) -> None:
+    """A run larger than its pool can ever be (max_instances was lowered after it was
+    accepted) would block every run behind it: it fails with the reason instead."""
+    message = too_large(run["compute"], run["instance_count"], most)
+    transition(registry, run["name"], RunStatus.FAILED, clock, error={"message": message})
+    bus.publish(Envelope(JobFailed(run["name"], None, message), id=f"{run['name']}-ended",
+                         correlation_id=run["name"], causation_id=envelope.id))
+
+
+def _submitted(run: dict) -> datetime:
+    return datetime.fromisoformat(run["creation_context"]["created_at"])

@@ -6,7 +6,8 @@ import tempfile
 from pathlib import Path
 
 from shared.domain.errors import TransientError
-from shared.domain.messages import DeployModel, Envelope, ModelConverted, ModelDeployed
+from shared.domain.messages import (ConversionFailed, DeployModel, Envelope, ModelConverted,
+                                    ModelDeployed)
 from shared.domain.records import latest, require, update
 from shared.ports import BlobStore, Bus, Clock, Registry
 
@@ -39,14 +40,25 @@ def roll_out_latest(envelope: Envelope, *, registry: Registry, blobs: BlobStore,
     serves an older version moves to it."""
     msg: ModelConverted = envelope.message
     model = require(registry, "model", msg.name, msg.version).body
-    for record in registry.list("deployment"):
-        dep = record.body
-        if dep["model"] != msg.name or dep["model_ref"].get("version"):
-            continue
-        if int(dep.get("model_version") or 0) >= int(msg.version):
-            continue
-        _roll(envelope, record.name, model, registry=registry, blobs=blobs, bus=bus,
+    for key, _ in _followers(registry, msg.name, msg.version):
+        _roll(envelope, key, model, registry=registry, blobs=blobs, bus=bus,
               clock=clock, scorer=scorer)
+
+
+def record_failed_conversion(envelope: Envelope, *, registry: Registry) -> None:
+    """A new version failed its conversion: every deployment that follows
+    <model>@latest keeps serving what it serves, and shows the failed roll-out."""
+    msg: ConversionFailed = envelope.message
+    for key, dep in _followers(registry, msg.name, msg.version):
+        _mark(registry, key, dep, msg.version, f"model {msg.name}:{msg.version} failed its "
+                                              f"ONNX conversion: {msg.reason}")
+
+
+def _followers(registry: Registry, name: str, version: str) -> list[tuple[str, dict]]:
+    """Deployments that follow name@latest and serve a version older than version."""
+    return [(r.name, r.body) for r in registry.list("deployment")
+            if r.body["model"] == name and not r.body["model_ref"].get("version")
+            and int(r.body.get("model_version") or 0) < int(version)]
 
 
 def _roll(envelope: Envelope, key: str, model: dict, *, registry: Registry,

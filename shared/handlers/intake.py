@@ -7,14 +7,15 @@ from typing import Sequence
 
 from shared.handlers import intake_assets, intake_jobs
 from shared.ports import BlobStore, Bus, Clock, Registry
+from shared.specs import types as t
 
-_BY_KIND = {
-    "job": intake_jobs.submit_job,
-    "data": intake_assets.submit_data,
-    "model": intake_assets.submit_model,
-    "compute": intake_assets.submit_compute,
-    "endpoint": intake_assets.submit_endpoint,
-    "deployment": intake_assets.submit_deployment,
+_BY_TYPE = {
+    t.JobSpec: ("job", intake_jobs.submit_job),
+    t.DataSpec: ("data", intake_assets.submit_data),
+    t.ModelSpec: ("model", intake_assets.submit_model),
+    t.ComputeSpec: ("compute", intake_assets.submit_compute),
+    t.EndpointSpec: ("endpoint", intake_assets.submit_endpoint),
+    t.DeploymentSpec: ("deployment", intake_assets.submit_deployment),
 }
 
 
@@ -31,15 +32,10 @@ def accept_spec(path: Path, *, root: Path, key: str, blobs: BlobStore, registry:
     Raises:
         InvalidSpec: the spec is refused; nothing was created.
     """
-    from shared.specs import load_spec, spec_kind
+    from shared.specs import load_spec
 
-    found = spec_kind(path.read_text(encoding="utf-8", errors="replace"))
-    if kind is not None and found is not None and found != kind:
-        from shared.domain.errors import InvalidSpec
-
-        raise InvalidSpec(f"{path.name}: is a {found} spec, expected a {kind} spec")
-    spec = load_spec(path, root=root, overrides=overrides, kind=kind or found)
-    kind = kind or found
-    body = _BY_KIND[kind](spec, key=key, blobs=blobs, registry=registry, bus=bus,
-                          clock=clock, **extra)
-    return kind, body
+    spec = load_spec(path, root=root, overrides=overrides, kind=kind)
+    found, submit = _BY_TYPE[type(spec)]
+    body = submit(spec, key=key, blobs=blobs, registry=registry, bus=bus, clock=clock,
+                  **extra)
+    return found, body

@@ -4,8 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from shared.domain.errors import Conflict, InvalidSpec, NotFound
-from shared.domain.messages import DeployModel, Envelope, RegisterData, RegisterModel
-from shared.domain.records import require
+from shared.domain.messages import (DeployModel, Envelope, RegisterData, RegisterModel,
+                                    ScalePool)
+from shared.domain.pools import new_pool
+from shared.domain.records import require, update
 from shared.handlers.uploads import upload_path
 from shared.ports import BlobStore, Bus, Clock, Record, Registry
 
@@ -86,17 +88,26 @@ def model_body(message: RegisterModel, now: str, key: str) -> dict:
             "created_at": now, "intake_key": key}
 
 
-def submit_compute(spec, *, registry: Registry, clock: Clock, **_) -> dict:
-    existing = registry.get("compute", spec.name)
-    now = existing.body if existing else {"current_nodes": 0, "created_at": clock.now()}
+def submit_compute(spec, *, key: str, registry: Registry, bus: Bus, clock: Clock,
+                   **_) -> dict:
+    """Create a pool, or change the settings of an existing one; its nodes and ledger
+    stay as they are, and compute-scale applies the new limits (a raised maximum may
+    admit waiting runs, a lowered one sheds nodes)."""
     if spec.min_instances > spec.max_instances:
         raise InvalidSpec(f"compute {spec.name}: min_instances {spec.min_instances} exceeds "
                           f"max_instances {spec.max_instances}")
-    body = {**now, "name": spec.name, "type": spec.type, "size": spec.size,
-            "min_instances": spec.min_instances, "max_instances": spec.max_instances,
-            "idle_time_before_scale_down": spec.idle_time_before_scale_down,
-            "tier": spec.tier, "target_nodes": max(now["current_nodes"], spec.min_instances)}
-    return registry.put(Record("compute", spec.name, "", body)).body
+    settings = {"type": spec.type, "size": spec.size, "min_instances": spec.min_instances,
+                "max_instances": spec.max_instances, "tier": spec.tier,
+                "idle_time_before_scale_down": spec.idle_time_before_scale_down}
+    try:
+        body = registry.put(Record("compute", spec.name, "",
+                                   new_pool(spec.name, clock.now(), **settings)),
+                            etag="").body
+    except Conflict:
+        body = update(registry, "compute", spec.name, "", lambda b: b.update(settings))
+    bus.publish(Envelope(ScalePool(spec.name), id=f"{spec.name}-configured-{key}",
+                         correlation_id=spec.name))
+    return body
 
 
 def submit_endpoint(spec, *, registry: Registry, clock: Clock, **_) -> dict:
@@ -112,6 +123,9 @@ def submit_deployment(spec, *, key: str, registry: Registry, bus: Bus, clock: Cl
     endpoint = endpoint or spec.endpoint_name
     if registry.get("endpoint", endpoint) is None:
         raise NotFound(f"endpoint {endpoint!r} does not exist; create it first")
+    if not registry.list("model", spec.model.name):
+        raise InvalidSpec(f"model {spec.model.name!r} is not registered; register it first "
+                          "(mlcycle model create)")
     name = f"{endpoint}/{spec.name}"
     existing = registry.get("deployment", name)
     body = dict(existing.body) if existing else {"model_version": None,

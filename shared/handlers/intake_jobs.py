@@ -6,12 +6,13 @@ import secrets
 
 from shared.domain.errors import Conflict, InvalidSpec
 from shared.domain.messages import Envelope, JobSubmitted
+from shared.domain.pools import LOCAL_POOL, LOCAL_POOL_MAX, too_large
 from shared.domain.records import latest
 from shared.domain.status import RunStatus
 from shared.handlers.uploads import empty_snapshot, upload_code, upload_path
 from shared.ports import BlobStore, Bus, Clock, Record, Registry
+from shared.runner.environments import environment_of_spec, to_record
 
-LOCAL_POOL = "local"
 _WORDS = ("amber", "brave", "calm", "eager", "frosty", "gentle", "happy", "jolly",
           "keen", "lively", "mellow", "nimble", "quiet", "swift", "tidy", "witty")
 _NOUNS = ("lamp", "river", "pepper", "cloud", "stone", "garden", "kettle", "comet",
@@ -35,6 +36,7 @@ def submit_job(spec, *, key: str, blobs: BlobStore, registry: Registry, bus: Bus
             return existing.body  # the same submission, delivered again
         raise InvalidSpec(f"a job named {run_id!r} already exists")
     compute = _check_compute(spec, registry)
+    environment = environment_of_spec(spec)  # refused here, before anything is uploaded
     body = {
         "name": run_id, "type": "command", "intake_key": key,
         "display_name": spec.display_name or run_id,
@@ -42,6 +44,7 @@ def submit_job(spec, *, key: str, blobs: BlobStore, registry: Registry, bus: Bus
         "tags": dict(spec.tags), "command": spec.command, "compute": compute,
         "environment": spec.environment, "instance_count": spec.instance_count,
         "distribution": spec.distribution, "timeout_s": spec.timeout_s,
+        "environment_spec": to_record(environment), "warnings": list(environment.warnings),
         "snapshot": upload_code(spec.code, blobs) if spec.code else empty_snapshot(blobs),
         "inputs": {n: _resolve_input(n, i, blobs, registry) for n, i in spec.inputs.items()},
         "outputs": {n: {"type": o.type, "path": f"runs/{run_id}/named_outputs/{n}"}
@@ -62,17 +65,16 @@ def submit_job(spec, *, key: str, blobs: BlobStore, registry: Registry, bus: Bus
 
 
 def _check_compute(spec, registry: Registry) -> str:
+    """The pool's name; a job larger than its pool's max_instances is refused at once,
+    since it could never start."""
     name = (spec.compute or LOCAL_POOL).removeprefix("azureml:")
-    if name == LOCAL_POOL:
-        return name
     pool = registry.get("compute", name)
-    if pool is None:
+    if pool is None and name != LOCAL_POOL:
         raise InvalidSpec(f"compute {name!r} does not exist; create it first "
                           "(mlcycle compute create)")
-    most = int(pool.body.get("max_instances", 1))
+    most = int(pool.body["max_instances"]) if pool else LOCAL_POOL_MAX
     if spec.instance_count > most:
-        raise InvalidSpec(f"resources.instance_count {spec.instance_count} exceeds compute "
-                          f"{name!r} max_instances {most}")
+        raise InvalidSpec(too_large(name, spec.instance_count, most))
     return name
 
 

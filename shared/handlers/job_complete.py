@@ -1,5 +1,8 @@
 """job-complete: record that a run started, and collect a finished run's exit code,
-metrics, outputs and logs into run history."""
+metrics, outputs and logs into run history.
+
+Every node of a run sends its own CompleteJob when it ends. The run is collected once
+all nodes have ended; a node that fails first gets its peers stopped."""
 from __future__ import annotations
 
 import math
@@ -29,7 +32,12 @@ def complete_job(envelope: Envelope, *, registry: Registry, compute: Compute,
         return
     state = compute.poll(msg.run_id)
     if state.state == "running":
-        return  # not over yet; the node reports again when it ends
+        if state.reason or state.exit_code not in (None, 0):
+            # One node ended badly while its peers run on: they would wait for it until
+            # the timeout. Stop them; each reports when it has, and the last report
+            # finds the run over, blamed on the node that failed first.
+            compute.cancel(msg.run_id)
+        return  # not over yet; the nodes report again when they end
     if state.state == "unknown":
         state = NodeState("exited", reason="lost")
     cancel = run["status"] == RunStatus.CANCEL_REQUESTED.value or state.reason == "canceled"

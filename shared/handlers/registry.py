@@ -8,7 +8,7 @@ from shared.domain import messages as m
 from shared.domain.errors import PermanentError
 from shared.handlers.compute_scale import scale_pool
 from shared.handlers.data_register import register_data
-from shared.handlers.deploy import deploy_model, roll_out_latest
+from shared.handlers.deploy import deploy_model, record_failed_conversion, roll_out_latest
 from shared.handlers.job_complete import complete_job, record_start
 from shared.handlers.job_launch import launch_job
 from shared.handlers.model_register import register_model
@@ -24,6 +24,7 @@ HANDLERS: dict[type[m.Message], Callable] = {
     m.RegisterModel: register_model,
     m.ModelRegistered: convert_model,
     m.ModelConverted: roll_out_latest,
+    m.ConversionFailed: record_failed_conversion,
     m.DeployModel: deploy_model,
 }
 

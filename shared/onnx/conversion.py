@@ -1,8 +1,8 @@
 """The caller's side of a conversion: run it in a child process and read its verdict.
 
-Framework imports (scikit-learn, skl2onnx, onnxruntime) are heavy, and a bad pickle or
-converter can crash or hang the interpreter; a child process keeps both away from the
-worker that handles the bus.
+Framework imports (torch, tensorflow, scikit-learn, their converters, onnxruntime) are
+heavy, and a bad pickle or converter can crash or hang the interpreter; a child process
+keeps both away from the worker that handles the bus.
 """
 from __future__ import annotations
 
@@ -13,8 +13,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+# Azure ML's Model.Framework names (ScikitLearn, TensorFlow, Keras, PyTorch, Onnx), the
+# MLflow flavor names, and the spellings users write in tags.
 FRAMEWORKS = {"scikitlearn": "sklearn", "sklearn": "sklearn", "scikit-learn": "sklearn",
-              "scikit_learn": "sklearn", "onnx": "onnx"}
+              "scikit_learn": "sklearn", "onnx": "onnx", "tensorflow": "tensorflow",
+              "tf": "tensorflow", "keras": "keras", "tf.keras": "keras",
+              "pytorch": "pytorch", "torch": "pytorch"}
 STDERR_TAIL = 2000
 
 
@@ -37,11 +41,13 @@ class ConversionError(Exception):
 
 
 def framework_kind(framework: str) -> str | None:
-    """"sklearn" or "onnx" for a framework name mlcycle can convert, else None."""
+    """"sklearn", "tensorflow", "keras", "pytorch" or "onnx" for a framework name
+    mlcycle can convert, else None."""
     return FRAMEWORKS.get(framework.strip().lower())
 
 
 def convert_model(model_dir: Path, out_dir: Path, *, framework: str, tags: dict,
+                  sample_data: Path | None = None, onnx_file: Path | None = None,
                   timeout_s: float = 600) -> ConversionResult:
     """Convert the model in model_dir to out_dir/model.onnx and check its parity.
 
@@ -52,10 +58,15 @@ def convert_model(model_dir: Path, out_dir: Path, *, framework: str, tags: dict,
     out_dir
         Where model.onnx and parity.json are written; created if missing.
     framework
-        "ScikitLearn"/"sklearn" or "Onnx", in any case.
+        "ScikitLearn", "TensorFlow", "Keras", "PyTorch" or "Onnx", in any case.
     tags
-        The model's tags; `sample_input_shape`, `sample_input`, `parity_rtol` and
-        `parity_atol` are read.
+        The model's tags; `sample_input`, `sample_input_shape`, `sample_input_dtype`,
+        `input_names`, `output_names`, `parity_rtol` and `parity_atol` are read.
+    sample_data
+        A file (or folder of one file) of sample inputs from a registered data asset;
+        the parity check runs on it instead of the `sample_input` tag or generated values.
+    onnx_file
+        An ONNX file to check against the original instead of converting it again.
     timeout_s
         The child process is killed after this many seconds.
 
@@ -82,6 +93,9 @@ def convert_model(model_dir: Path, out_dir: Path, *, framework: str, tags: dict,
         (out_dir / stale).unlink(missing_ok=True)
     command = [sys.executable, "-m", "shared.onnx.convert", str(model_dir), str(out_dir),
                "--framework", framework, "--tags-json", json.dumps(tags, default=str)]
+    for flag, path in (("--sample-data", sample_data), ("--onnx-file", onnx_file)):
+        if path is not None:
+            command += [flag, str(path)]
     try:
         done = subprocess.run(command, capture_output=True, text=True, errors="replace",
                               timeout=timeout_s, env=_child_env(), cwd=_project_root())
@@ -109,7 +123,8 @@ def verdict(report: dict) -> ConversionResult:
 
 def mismatch_reason(report: dict) -> str:
     """Say by how much the ONNX model disagrees with the original."""
-    parts = []
+    parts = [f"output '{o['name']}' differs" for o in report.get("per_output") or []
+             if not o.get("passed")][:3]
     agreement = report.get("label_agreement")
     if agreement is not None and agreement < 1:
         parts.append(f"labels agree on {agreement:.1%} of {report.get('n_samples')} samples")
@@ -117,6 +132,9 @@ def mismatch_reason(report: dict) -> str:
         parts.append(f"max_abs_diff={report['max_abs_diff']:.3g}, "
                      f"max_rel_diff={report['max_rel_diff']:.3g} "
                      f"(rtol={report.get('rtol')}, atol={report.get('atol')})")
+    warned = report.get("exporter_warnings") or []
+    if warned:  # a tracer's warning usually names the operation it could not follow
+        parts.append(f"the exporter warned: {warned[0]}")
     return "ONNX parity check failed: " + ("; ".join(parts) or "outputs differ")
 
 
@@ -139,4 +157,6 @@ def _child_env() -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(_project_root()), env.get("PYTHONPATH")) if p)
+    # TensorFlow's C++ start-up chatter would bury the reason in the stderr tail.
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     return env

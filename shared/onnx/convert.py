@@ -16,35 +16,50 @@ from pathlib import Path
 
 from shared.onnx.conversion import ConversionError, framework_kind
 
+# Each converter lives in its own module so that only its framework is imported.
+CONVERTERS = {
+    "sklearn": ("shared.onnx.sklearn_export", "export_sklearn"),
+    "tensorflow": ("shared.onnx.tf_export", "export_tensorflow"),
+    "keras": ("shared.onnx.keras_export", "export_keras"),
+    "pytorch": ("shared.onnx.torch_export", "export_pytorch"),
+    "onnx": ("shared.onnx.onnx_check", "check_onnx"),
+}
+
 
 def main(argv: list[str] | None = None) -> int:
     """Run one conversion; see the module docstring. Returns the exit status."""
     args = _parser().parse_args(argv)
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _write_report(out_dir, run(Path(args.model_dir), out_dir, args.framework,
-                               json.loads(args.tags_json)))
+    report = run(Path(args.model_dir), out_dir, args.framework, json.loads(args.tags_json),
+                 sample_data=_path(args.sample_data), onnx_file=_path(args.onnx_file))
+    _write_report(out_dir, report)
     return 0
 
 
-def run(model_dir: Path, out_dir: Path, framework: str, tags: dict) -> dict:
+def run(model_dir: Path, out_dir: Path, framework: str, tags: dict, *,
+        sample_data: Path | None = None, onnx_file: Path | None = None) -> dict:
     """Convert and check; a ConversionError becomes a failed report."""
+    from importlib import import_module
+
     from shared.onnx import parity
     from shared.onnx.options import ConversionOptions
 
     options = None
     try:
-        options = ConversionOptions.from_tags(tags)
+        options = ConversionOptions.from_tags(tags, sample_data=sample_data,
+                                              onnx_file=onnx_file)
         kind = framework_kind(framework)
-        if kind == "sklearn":
-            from shared.onnx.sklearn_export import export_sklearn
-            return export_sklearn(model_dir, out_dir, options)
-        if kind == "onnx":
-            from shared.onnx.onnx_check import check_onnx
-            return check_onnx(model_dir, out_dir, options)
-        raise ConversionError(f"conversion of {framework} models is not supported yet")
+        if kind not in CONVERTERS:
+            raise ConversionError(f"conversion of {framework} models is not supported yet")
+        module, function = CONVERTERS[kind]
+        return getattr(import_module(module), function)(model_dir, out_dir, options)
     except ConversionError as exc:
         return parity.failure(framework, str(exc), options)
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
 
 
 def _write_report(out_dir: Path, report: dict) -> None:
@@ -60,6 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("out_dir")
     parser.add_argument("--framework", required=True)
     parser.add_argument("--tags-json", default="{}")
+    parser.add_argument("--sample-data", help="a file of sample inputs to check parity on")
+    parser.add_argument("--onnx-file", help="check this ONNX file instead of converting")
     return parser
 
 

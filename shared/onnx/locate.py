@@ -24,9 +24,9 @@ def sklearn_model_file(model_dir: Path, *, exclude: Path | None = None) -> Path:
     for name in ("model.pkl", "model.joblib"):
         if (model_dir / name).is_file():
             return model_dir / name
-    mlmodels = _files(model_dir, lambda p: p.name == "MLmodel", exclude)
-    if mlmodels:
-        return _mlflow_pickle(_only(mlmodels, model_dir, "MLflow MLmodel files"))
+    mlmodel = mlmodel_file(model_dir, exclude=exclude)
+    if mlmodel is not None:
+        return _mlflow_pickle(mlmodel)
     pickles = _files(model_dir, lambda p: p.suffix in PICKLE_SUFFIXES, exclude)
     if not pickles:
         raise ConversionError(f"no scikit-learn model in {model_dir.name}: expected model.pkl, "
@@ -54,21 +54,44 @@ def onnx_model_file(model_dir: Path, *, exclude: Path | None = None) -> Path:
     return _only(found, model_dir, ".onnx files")
 
 
-def _mlflow_pickle(mlmodel: Path) -> Path:
-    import yaml  # PyYAML ships with mlflow-skinny; only needed for MLflow models
+def mlmodel_file(model_dir: Path, *, exclude: Path | None = None) -> Path | None:
+    """The MLflow `MLmodel` file in the folder tree, or None when there is none.
 
-    try:
-        flavors = (yaml.safe_load(mlmodel.read_text()) or {}).get("flavors") or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConversionError(f"cannot read {mlmodel.name}: {exc}") from exc
-    sklearn = flavors.get("sklearn")
-    if not isinstance(sklearn, dict) or not sklearn.get("pickled_model"):
-        raise ConversionError(f"the MLflow model has no sklearn flavor naming its pickle "
-                              f"(flavors: {sorted(flavors)})")
-    path = mlmodel.parent / sklearn["pickled_model"]
+    Raises
+    ------
+    ConversionError
+        Several of them.
+    """
+    if not model_dir.is_dir():
+        return None
+    found = _files(model_dir, lambda p: p.name == "MLmodel", exclude)
+    return _only(found, model_dir, "MLflow MLmodel files") if found else None
+
+
+def only_file(root: Path, wanted, what: str, *, exclude: Path | None = None) -> Path:
+    """The one file in root's tree that wanted(path) accepts; what names them in errors.
+
+    Raises
+    ------
+    ConversionError
+        root is missing, or holds none or several such files.
+    """
+    _require_dir(root)
+    found = _files(root, wanted, exclude)
+    if not found:
+        raise ConversionError(f"no {what} in {root.name}")
+    return _only(found, root, what)
+
+
+def _mlflow_pickle(mlmodel: Path) -> Path:
+    from shared.onnx.mlflow_model import flavor
+
+    pickled = flavor(mlmodel, "sklearn").get("pickled_model")
+    if not pickled:
+        raise ConversionError("the MLflow model's sklearn flavor names no pickled_model")
+    path = mlmodel.parent / pickled
     if not path.is_file():
-        raise ConversionError(f"the MLflow model names {sklearn['pickled_model']}, "
-                              "which is missing")
+        raise ConversionError(f"the MLflow model names {pickled}, which is missing")
     return path
 
 

@@ -4,17 +4,16 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import numpy as np
-
 from shared.onnx import locate, parity
 from shared.onnx.conversion import ConversionError
+from shared.onnx.feeds import parity_feeds
 from shared.onnx.options import ConversionOptions
-from shared.onnx.runtime import open_session, signature_of
+from shared.onnx.runtime import adopted, open_session, signature_of
 
 
 def check_onnx(model_dir: Path, out_dir: Path, options: ConversionOptions) -> dict:
     """Copy the model's .onnx file to out_dir/model.onnx and run it on sample input
-    (the `sample_input` tag's rows for a single-input model, else generated values).
+    (the `sample_input` tag's rows, a data asset's samples, else generated values).
 
     Returns
     -------
@@ -26,26 +25,16 @@ def check_onnx(model_dir: Path, out_dir: Path, options: ConversionOptions) -> di
     ConversionError
         No .onnx file, or one onnxruntime cannot load or run.
     """
-    from shared.serving.samples import sample_feeds
     from shared.serving.signatures import ModelSignature
 
-    source = locate.onnx_model_file(model_dir, exclude=out_dir)
-    target = out_dir / "model.onnx"
-    if source.resolve() != target.resolve():
-        shutil.copyfile(source, target)
+    target = adopted(out_dir, options)
+    if target is None:
+        source = locate.onnx_model_file(model_dir, exclude=out_dir)
+        target = out_dir / "model.onnx"
+        if source.resolve() != target.resolve():
+            shutil.copyfile(source, target)
     session = open_session(target)
-    sig = ModelSignature.from_session(session)
-    try:
-        feeds = sample_feeds(sig, n_rows=options.n_samples, seed=options.seed)
-    except ValueError as exc:
-        raise ConversionError(str(exc)) from exc
-    if options.sample_input is not None and len(sig.inputs) == 1:
-        spec = sig.inputs[0]
-        try:
-            feeds = {spec.name: np.asarray(options.sample_input).astype(feeds[spec.name].dtype)}
-        except (TypeError, ValueError) as exc:
-            raise ConversionError(f"tag sample_input does not fit input '{spec.name}': "
-                                  f"{exc}") from exc
+    feeds = parity_feeds(list(ModelSignature.from_session(session).inputs), options)
     try:
         session.run(None, feeds)
     except Exception as exc:  # onnxruntime's runtime errors are untyped

@@ -76,6 +76,43 @@ def compare(options: ConversionOptions, *, labels: tuple | None = None,
     return figures
 
 
+def compare_outputs(options: ConversionOptions, names: list[str], original: list,
+                    converted: list) -> dict:
+    """Compare every output of a tensor model, pairing them by position: floating
+    outputs within tolerance, integer and boolean ones (class ids, masks) exactly.
+
+    Returns
+    -------
+    dict
+        The worst max_abs_diff and max_rel_diff over the floating outputs, the lowest
+        label_agreement over the others, passed, and per_output: the same figures for
+        each output by name, so a reason can say which one disagrees.
+    """
+    if len(original) != len(converted):
+        return {"passed": False, "error": f"the ONNX model has {len(converted)} outputs "
+                                          f"where the original has {len(original)}"}
+    per_output = []
+    for name, expected, actual in zip(names, original, converted):
+        expected, actual = np.asarray(expected), np.asarray(actual)
+        exact = expected.dtype.kind in "biuUSO" and actual.dtype.kind in "biuUSO"
+        figures = compare(options, labels=(expected, actual)) if exact \
+            else compare(options, values=(expected, actual))
+        if figures.get("error"):
+            return {"passed": False, "error": f"output '{name}': {figures['error']}"}
+        per_output.append({"name": name, **{k: figures.get(k) for k in (
+            "max_abs_diff", "max_rel_diff", "label_agreement", "passed")}})
+    return {"passed": all(o["passed"] for o in per_output),
+            "max_abs_diff": _worst(per_output, "max_abs_diff", max),
+            "max_rel_diff": _worst(per_output, "max_rel_diff", max),
+            "label_agreement": _worst(per_output, "label_agreement", min),
+            "per_output": per_output}
+
+
+def _worst(per_output: list[dict], key: str, pick) -> float | None:
+    values = [o[key] for o in per_output if o[key] is not None]
+    return pick(values) if values else None
+
+
 def _same_labels(original: np.ndarray, converted: np.ndarray) -> np.ndarray:
     if original.shape != converted.shape:
         return np.zeros(0, dtype=bool)
@@ -88,4 +125,8 @@ def _same_labels(original: np.ndarray, converted: np.ndarray) -> np.ndarray:
 def _json_safe(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
     return value

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,26 @@ def save_model(model: Any, out_dir: Path) -> Path:
     partial = out_dir / ".model.onnx.partial"
     partial.write_bytes(data)
     os.replace(partial, target)
+    return target
+
+
+def adopted(out_dir: Path, options: Any) -> Path | None:
+    """out_dir/model.onnx copied from the ONNX file the options name, if they name one:
+    the parity gate then judges that file instead of a fresh conversion.
+
+    Raises
+    ------
+    ConversionError
+        The named file does not exist.
+    """
+    if options.onnx_file is None:
+        return None
+    source = Path(options.onnx_file)
+    if not source.is_file():
+        raise ConversionError(f"no ONNX file at {source}")
+    target = out_dir / "model.onnx"
+    if source.resolve() != target.resolve():
+        shutil.copyfile(source, target)
     return target
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from shared.onnx import locate, parity
 from shared.onnx.conversion import ConversionError
 from shared.onnx.options import ConversionOptions
-from shared.onnx.runtime import open_session, save_model, signature_of
+from shared.onnx.runtime import adopted, open_session, save_model, signature_of
 from shared.serving.samples import random_rows
 
 INPUT_NAME = "input"
@@ -34,7 +34,8 @@ def export_sklearn(model_dir: Path, out_dir: Path, options: ConversionOptions) -
     source = locate.sklearn_model_file(model_dir, exclude=out_dir)
     model = load_estimator(source)
     n_features = _n_features(model, options)
-    session = open_session(save_model(_to_onnx(model, n_features), out_dir))
+    onnx_path = adopted(out_dir, options) or save_model(_to_onnx(model, n_features), out_dir)
+    session = open_session(onnx_path)
     rows = _sample_rows(options, n_features)
     figures = _compare(model, rows, _run_onnx(session, rows), options)
     return parity.report("ScikitLearn", len(rows), options, **figures,

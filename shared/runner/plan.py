@@ -3,7 +3,9 @@ each process gets. One plan, two executors (local processes, Azure Batch).
 
 Paths in a plan are relative to ${MLCYCLE_NODE_DIR}, which the node bootstrap sets to its
 own folder; the command is run by bash, so the variable is left for bash to expand and
-paths are double-quoted rather than shell-quoted.
+paths are double-quoted rather than shell-quoted. Addresses and ports are references
+too (${MLCYCLE_HOST_<node>}, ${MLCYCLE_PORT_<n>}: see topology.py), so the plan stays a
+pure value of the job; which node runs which rank is distribution.py's.
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from pathlib import PurePosixPath
 
 from shared.domain.errors import PermanentError
 from shared.ports import LaunchPlan, NodeSpec, ProcessSpec
+from shared.runner.distribution import RANK_STORES, layout
+from shared.runner.topology import ports_needed
 
 NODE_DIR = "${MLCYCLE_NODE_DIR}"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -26,8 +30,9 @@ _OPTIONAL = re.compile(r"\$\[\[(.*?)\]\]", re.S)
 
 def build_plan(run_id: str, *, command: str, snapshot: str, inputs: Mapping[str, dict],
                outputs: Sequence[str], experiment_name: str, timeout_s: float | None = None,
-               extra_env: Mapping[str, str] | None = None) -> LaunchPlan:
-    """The plan of a single-node, single-process command job.
+               extra_env: Mapping[str, str] | None = None, distribution: dict | None = None,
+               instance_count: int = 1, interpreter: str | None = None) -> LaunchPlan:
+    """The plan of a command job: its nodes, their processes, and each one's environment.
 
     Parameters:
         run_id: the run's id.
@@ -39,23 +44,32 @@ def build_plan(run_id: str, *, command: str, snapshot: str, inputs: Mapping[str,
         experiment_name: MLflow experiment the run's metrics go to.
         timeout_s: wall-clock limit of the run, or None.
         extra_env: environment variables of the spec; they win over mlcycle's own.
-    Returns: the plan.
-    Raises: PermanentError for an invalid name, an unknown input kind, or a reference to
-        an input or output the job does not declare.
+        distribution: the job's distribution (see distribution.layout), or None.
+        instance_count: how many nodes.
+        interpreter: python of the run's environment; None: the host's.
+    Returns: the plan; node 0 is the master.
+    Raises: PermanentError for an invalid name, an unknown input kind, a reference to
+        an input or output the job does not declare, or an impossible distribution.
     """
     resolved = {name: _resolve_input(name, spec) for name, spec in inputs.items()}
     outs = {_checked(name): f"{NODE_DIR}/named_outputs/{name}" for name in outputs}
-    env = dict(_io_env(resolved, outs))
-    env.update(common_env(run_id, experiment_name))
-    env.update({"RANK": "0", "LOCAL_RANK": "0", "WORLD_SIZE": "1"})
-    env.update(extra_env or {})
-    process = ProcessSpec(rank=0, local_rank=0, command=render_command(command, resolved, outs),
-                          env=env)
+    base = dict(_io_env(resolved, outs))
+    base.update(common_env(run_id, experiment_name))
+    extra = {str(k): str(v) for k, v in (extra_env or {}).items()}
+    nodes = layout(distribution, instance_count, render_command(command, resolved, outs),
+                   exported=sorted({*base, *extra}))
+
+    def process(spec: ProcessSpec) -> ProcessSpec:
+        env = {**base, **rank_env(spec.rank), **spec.env, **extra}
+        return ProcessSpec(rank=spec.rank, local_rank=spec.local_rank, command=spec.command,
+                           env=env)
+
     staged = {name: {"blob": spec["blob"], "mode": spec["kind"]}
               for name, spec in inputs.items() if spec["kind"] != "literal"}
     return LaunchPlan(run_id=run_id, snapshot=snapshot, inputs=staged,
-                      outputs=tuple(outputs), nodes=(NodeSpec(0, (process,)),),
-                      timeout_s=timeout_s)
+                      outputs=tuple(outputs), timeout_s=timeout_s, interpreter=interpreter,
+                      nodes=tuple(NodeSpec(i, tuple(process(p) for p in node))
+                                  for i, node in enumerate(nodes)))
 
 
 def common_env(run_id: str, experiment_name: str) -> dict[str, str]:
@@ -69,6 +83,15 @@ def common_env(run_id: str, experiment_name: str) -> dict[str, str]:
         "MLFLOW_EXPERIMENT_NAME": experiment_name,
         "PYTHONUNBUFFERED": "1",
     }
+
+
+def rank_env(rank: int) -> dict[str, str]:
+    """Run history holds rank 0's metrics (Azure ML's advice is to log from rank 0 only);
+    the other ranks each get a store of their own, kept beside it, so that their points
+    do not interleave with rank 0's under the same keys."""
+    if rank == 0:
+        return {}
+    return {"MLFLOW_TRACKING_URI": f"file://{NODE_DIR}/{RANK_STORES}/{rank}"}
 
 
 def _checked(name: str) -> str:
@@ -131,6 +154,12 @@ def render_command(command: str, inputs: dict[str, tuple[str, str]],
     return _REFERENCE.sub(reference, _OPTIONAL.sub(optional, command))
 
 
+def ports_of(plan: LaunchPlan) -> int:
+    """How many ports the plan refers to (${MLCYCLE_PORT_<n>}); the executor supplies them."""
+    return ports_needed(text for node in plan.nodes for p in node.processes
+                        for text in (p.command, *map(str, p.env.values())))
+
+
 def plan_to_json(plan: LaunchPlan) -> str:
     """The plan as JSON, for plan.json on a node or a Batch task's resource file."""
     return json.dumps(asdict(plan), sort_keys=True, indent=1)
@@ -149,6 +178,7 @@ def plan_from_json(text: str | bytes) -> LaunchPlan:
             for n in raw["nodes"])
         return LaunchPlan(run_id=raw["run_id"], snapshot=raw["snapshot"],
                           inputs=raw["inputs"], outputs=tuple(raw["outputs"]),
-                          nodes=nodes, timeout_s=raw.get("timeout_s"))
+                          nodes=nodes, timeout_s=raw.get("timeout_s"),
+                          interpreter=raw.get("interpreter"))
     except (ValueError, KeyError, TypeError) as exc:
         raise PermanentError(f"malformed launch plan: {exc!r}") from exc

@@ -1,5 +1,6 @@
-"""The user processes of one node, each in its own process group so that stopping one
-also stops whatever it started (data loader workers, shells, mpirun's children)."""
+"""The user processes of one node, each leading its own session so that stopping one
+also stops whatever it started: data loader workers, shells, and mpirun's ranks, which
+OpenMPI puts in process groups of their own but leaves in mpirun's session."""
 from __future__ import annotations
 
 import os
@@ -53,11 +54,12 @@ class ProcessGroup:
         return codes
 
     def stop(self) -> None:
-        """SIGTERM every group, SIGKILL what is left after the grace period. Groups whose
-        leader already ended are signalled too: their stragglers must not outlive the run."""
+        """SIGTERM every process of every session, SIGKILL what is left after the grace
+        period. Sessions whose leader already ended are signalled too: their stragglers
+        must not outlive the run."""
         self._signal_all(signal.SIGTERM)
         deadline = time.monotonic() + self.grace_s
-        while any(self._group_alive(p) for p in self.procs.values()):
+        while any(self._tree_alive(p) for p in self.procs.values()):
             if time.monotonic() >= deadline:
                 break
             time.sleep(_TICK_S)
@@ -71,12 +73,40 @@ class ProcessGroup:
                 os.killpg(proc.pid, signum)
             except (ProcessLookupError, PermissionError):
                 pass  # the whole group has already gone
+            for pid in session_members(proc.pid):
+                try:
+                    os.kill(pid, signum)
+                except (ProcessLookupError, PermissionError):
+                    pass
 
     @staticmethod
-    def _group_alive(proc: subprocess.Popen) -> bool:
+    def _tree_alive(proc: subprocess.Popen) -> bool:
         proc.poll()  # reap the leader, or it would count as alive forever
+        if session_members(proc.pid):
+            return True
         try:
             os.killpg(proc.pid, 0)
         except (ProcessLookupError, PermissionError):
             return False
         return True
+
+
+def session_members(sid: int) -> list[int]:
+    """Pids of the live processes in session sid, read from /proc; [] without /proc
+    (there the process group is all that can be reached)."""
+    found = []
+    for entry in _proc_entries():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone while we looked
+        if fields[0] not in ("Z", "X") and int(fields[3]) == sid:
+            found.append(int(entry.name))
+    return found
+
+
+def _proc_entries() -> list[Path]:
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").exists():
+        return []
+    return [p for p in proc.iterdir() if p.name.isdigit()]

@@ -105,7 +105,7 @@ def test_the_node_tells_the_bus_it_started_and_ended(compute, blobs, bus_path):
 
     events = SqliteBus(bus_path).events("run-bus")
     assert [(e.id, e.type) for e in events] == [("run-bus-started", "JobStarted"),
-                                                ("run-bus-complete", "CompleteJob")]
+                                                ("run-bus-complete-0", "CompleteJob")]
     assert events[0].message.started_at == compute.poll("run-bus").started_at
 
 

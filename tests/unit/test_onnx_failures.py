@@ -32,7 +32,7 @@ def pickled(folder, obj, name="model.pkl"):
     return folder
 
 
-@pytest.mark.parametrize("framework", ["TensorFlow", "PyTorch", "Custom"])
+@pytest.mark.parametrize("framework", ["Custom", "Multi", "LightGBM"])
 def test_other_frameworks_are_not_supported_yet(tmp_path, framework):
     result = convert_model(tmp_path, tmp_path / "onnx", framework=framework, tags={})
     assert not result.ok
@@ -48,7 +48,10 @@ def test_a_model_without_a_framework_is_not_supported_either(tmp_path):
 def test_framework_names_are_case_insensitive():
     assert framework_kind("ScikitLearn") == framework_kind("SKLEARN") == "sklearn"
     assert framework_kind("onnx") == framework_kind("Onnx") == "onnx"
-    assert framework_kind("TensorFlow") is None
+    assert framework_kind("TensorFlow") == framework_kind("tf") == "tensorflow"
+    assert framework_kind("Keras") == "keras"
+    assert framework_kind("PyTorch") == framework_kind("torch") == "pytorch"
+    assert framework_kind("Custom") is None
 
 
 def test_a_truncated_pickle_is_reported_with_the_file_and_the_error(tmp_path):

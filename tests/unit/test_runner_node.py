@@ -34,13 +34,15 @@ def wait_gone(pids: list[int], within_s: float = 10.0) -> bool:
 
 
 def node_folder(tmp_path: Path, *commands: str, env: dict | None = None,
-                timeout_s: float | None = 60.0, grace_s: float = 5.0) -> Path:
+                timeout_s: float | None = 60.0, grace_s: float = 5.0,
+                interpreter: str | None = None) -> Path:
     node_dir = tmp_path / "node-0"
     shutil.copytree(SCRIPTS, node_dir / "code")
     processes = tuple(ProcessSpec(rank=r, local_rank=r, command=c, env=env or {})
                       for r, c in enumerate(commands))
     plan = LaunchPlan(run_id="run-n", snapshot="", inputs={}, outputs=("model",),
-                      nodes=(NodeSpec(0, processes),), timeout_s=timeout_s)
+                      nodes=(NodeSpec(0, processes),), timeout_s=timeout_s,
+                      interpreter=interpreter)
     (node_dir / "plan.json").write_text(plan_to_json(plan))
     (node_dir / "node.json").write_text(json.dumps(
         {"index": 0, "bus_path": "", "kill_grace_s": grace_s}))
@@ -84,6 +86,18 @@ def test_node_dir_is_expanded_in_env_and_python_is_the_projects_interpreter(tmp_
     assert python == os.path.join(os.path.dirname(sys.executable), "python")
 
 
+def test_python_is_the_plans_interpreter_when_it_names_one(tmp_path):
+    env_bin = tmp_path / "envs/abc/bin"
+    env_bin.mkdir(parents=True)
+    (env_bin / "python").symlink_to(sys.executable)
+    node_dir = node_folder(tmp_path, "command -v python > outputs/python.txt",
+                           interpreter=str(env_bin / "python"))
+
+    run_bootstrap(node_dir)
+
+    assert (node_dir / "code/outputs/python.txt").read_text().strip() == str(env_bin / "python")
+
+
 def test_when_one_process_fails_the_others_are_stopped(tmp_path):
     wait_for_pids = "for i in $(seq 600); do [ -f outputs/pids.txt ] && break; sleep 0.05; done"
     node_dir = node_folder(tmp_path, "python sleeper.py", f"{wait_for_pids}; exit 3")
@@ -103,6 +117,19 @@ def test_a_process_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_pat
 
     assert ended["reason"] == "timeout"
     assert ended["exit_code"] == 128 + 9  # SIGKILL, in the shell's convention
+    pids = [int(p) for p in (node_dir / "code/outputs/pids.txt").read_text().split()]
+    assert wait_gone(pids)
+
+
+def test_a_child_in_a_process_group_of_its_own_is_stopped_too(tmp_path):
+    # mpirun puts each rank in its own process group, inside mpirun's session.
+    own_group = ("python -c \"import os, subprocess, time; "
+                 "p = subprocess.Popen(['sleep', '60'], process_group=0); "
+                 "open('outputs/pids.txt', 'w').write(f'{os.getpid()} {p.pid}'); "
+                 "time.sleep(60)\"")
+    node_dir = node_folder(tmp_path, own_group, timeout_s=1.0, grace_s=0.5)
+
+    assert run_bootstrap(node_dir)["reason"] == "timeout"
     pids = [int(p) for p in (node_dir / "code/outputs/pids.txt").read_text().split()]
     assert wait_gone(pids)
 
