@@ -91,8 +91,8 @@ def _azure(settings: Settings) -> Container:
            if azure.servicebus_connection_string
            else ServiceBusBus.from_namespace(azure.servicebus_namespace, credential, **options))
     return Container(settings=settings, blobs=blobs, bus=bus, registry=registry,
-                     compute=_batch_compute(settings, blobs, credential), clock=SystemClock(),
-                     scorer=Scorer())
+                     compute=_batch_compute(settings, blobs, registry, credential),
+                     clock=SystemClock(), scorer=Scorer())
 
 
 def _credential(azure: AzureSettings):
@@ -103,29 +103,12 @@ def _credential(azure: AzureSettings):
         managed_identity_client_id=azure.managed_identity_client_id or None)
 
 
-def _batch_compute(settings: Settings, blobs: BlobStore, credential) -> Compute:
-    try:
-        from shared.adapters.batch_compute import BatchCompute
-    except ModuleNotFoundError as exc:
-        if exc.name != "shared.adapters.batch_compute":
-            raise
-        return UnavailableCompute("BatchCompute is not available yet: "
-                                  "shared/adapters/batch_compute.py does not exist")
-    return BatchCompute(settings.azure.batch_account_url, credential=credential, blobs=blobs)
+def _batch_compute(settings: Settings, blobs: BlobStore, registry: Registry,
+                   credential) -> Compute:
+    from shared.adapters.batch_compute import BatchCompute
 
-
-class UnavailableCompute:
-    """Stands in for a compute adapter that is not built yet: the rest of the app works,
-    and any use of the compute fails loudly with the reason (the bus retries, then
-    dead-letters the message with it)."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-
-    def _unavailable(self, *args, **kwargs):
-        raise NotImplementedError(self.reason)
-
-    submit = poll = cancel = read_log = collect = running = _unavailable
+    return BatchCompute(settings.azure.batch_account_url, credential=credential, blobs=blobs,
+                        registry=registry)
 
 
 _lock = threading.Lock()

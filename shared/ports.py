@@ -115,6 +115,23 @@ class Compute(Protocol):
         ...
 
 
+class PoolCompute(Protocol):
+    """A compute whose pools live outside this process (Azure Batch). LocalCompute has
+    none: its nodes are slots on this machine that compute-scale's ledger alone
+    describes, so it does not implement this, and compute-scale calls `resize` only on a
+    compute that has it."""
+
+    def resize(self, pool: dict) -> None:
+        """Make the pool of a compute record hold the nodes compute-scale decided.
+
+        pool: the compute record's body as compute-scale wrote it: `name`, `size`,
+            `tier` ("dedicated" | "low_priority"), `max_instances`, `target_nodes`.
+        Creates the pool from the record on first use; idempotent. Raises
+        TransientError while the pool cannot be resized yet.
+        """
+        ...
+
+
 class Clock(Protocol):
     def now(self) -> str:
         """ISO-8601 UTC."""

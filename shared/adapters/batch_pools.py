@@ -35,8 +35,10 @@ class PoolDefaults:
     vm_size: for a compute that names no `size` (the implicit `local` pool).
     image: the marketplace image reference (publisher, offer, sku, version).
     node_agent_sku_id: the Batch node agent that matches the image.
-    container_images: images every node pulls when it starts; a job's environment
-        image is pulled on first use if it is not among them.
+    default_image: the image of runs whose environment names none (curated and
+        registered environments); None runs them on the host image's python3.
+    container_images: more images every node pulls when it joins the pool; the image
+        of a job's environment is pulled on first use if it is not among them.
     container_run_options: `docker run` options of each task: host networking, so the
         nodes of a multi-node job reach each other's ports, and the host's IPC, for
         PyTorch's shared-memory data loaders.
@@ -48,6 +50,7 @@ class PoolDefaults:
     vm_size: str = "Standard_NC6s_v3"
     image: dict = field(default_factory=lambda: dict(UBUNTU_HPC))
     node_agent_sku_id: str = "batch.node.ubuntu 22.04"
+    default_image: str | None = None
     container_images: tuple[str, ...] = ()
     container_run_options: str = "--network host --ipc host"
     start_task: str = PREPARE_NODE
@@ -74,8 +77,10 @@ def pool_options(pool: dict, defaults: PoolDefaults) -> models.BatchPoolCreateOp
     """The pool of a compute record (its body as compute-scale wrote it), at its
     decided size."""
     dedicated, low = node_split(pool, int(pool.get("target_nodes") or 0))
+    # Every pool runs containers: whether a task does is the run's environment's choice.
+    prefetch = dict.fromkeys([defaults.default_image, *defaults.container_images])
     containers = models.BatchContainerConfiguration(
-        type="dockerCompatible", container_image_names=list(defaults.container_images) or None)
+        type="dockerCompatible", container_image_names=[i for i in prefetch if i] or None)
     machine = models.VirtualMachineConfiguration(
         image_reference=models.BatchVmImageReference(**defaults.image),
         node_agent_sku_id=defaults.node_agent_sku_id, container_configuration=containers)

@@ -1,5 +1,6 @@
 """The demo drives a local host in this process through its HTTP API, the way the CLI
-does: digits as a data asset, a training job, a model, ONNX, an endpoint, scores."""
+does: digits as a data asset, then a scikit-learn, a PyTorch and a Keras training job,
+their models, ONNX conversions, endpoints, and the held-out digits scored over HTTP."""
 from __future__ import annotations
 
 import json
@@ -9,14 +10,19 @@ import tempfile
 import time
 from pathlib import Path
 
+from shared.cli.bundle import bundle_generated_spec
 from shared.cli.client import Client, Config
 from shared.cli.submit import submit_bundle, submit_file, wait_for
-from shared.cli.bundle import bundle_generated_spec
+from shared.demo.workloads import WORKLOADS, Workload
 from shared.localhost.host import LocalHost
 from shared.settings import Settings
 
-ASSETS = Path(__file__).parent / "digits"
+ASSETS = Path(__file__).parent
 MIN_ACCURACY = 0.9
+# The states each kind of record ends in; the demo waits for one of them.
+DATA_DONE = {"Registered", "Failed"}
+MODEL_DONE = {"Converted", "ConversionFailed", "Failed"}
+JOB_DONE = {"Completed", "Failed", "Canceled"}
 
 
 def write_digits(folder: Path) -> tuple:
@@ -51,7 +57,8 @@ def main(data_root: str | None = None, port: int = 0) -> int:
     if (work / "data").exists():
         shutil.rmtree(work / "data")  # the demo starts from a fresh data root
     specs = work / "specs"
-    shutil.copytree(ASSETS, specs, dirs_exist_ok=True)
+    for workload in WORKLOADS:
+        shutil.copytree(ASSETS / workload.folder, specs / workload.folder, dirs_exist_ok=True)
     x_test, y_test = write_digits(specs / "digits-data")
     (specs / "data.yml").write_text(
         "$schema: https://azuremlschemas.azureedge.net/latest/data.schema.json\n"
@@ -62,87 +69,109 @@ def main(data_root: str | None = None, port: int = 0) -> int:
     with LocalHost(settings, port=port) as host:
         client = Client(Config(host.url, host.key), timeout=120)
         print(f"mlcycle demo: local host at {host.url}, data root {settings.data_root}")
-        accuracy = _lifecycle(client, specs, stages, x_test, y_test)
+        accuracies = _lifecycle(client, specs, stages, x_test.tolist(), y_test.tolist())
     print("\nstage                      seconds")
     for name, seconds in stages.times:
         print(f"{name:<26} {seconds:7.2f}")
-    print(f"\nendpoint accuracy on {len(y_test)} held-out digits: {accuracy:.4f}")
-    if accuracy < MIN_ACCURACY:
-        print(f"mlcycle demo: accuracy below {MIN_ACCURACY}", file=sys.stderr)
+    print("\nendpoint        framework      accuracy")
+    for workload in WORKLOADS:
+        print(f"{workload.endpoint:<15} {workload.framework:<14} "
+              f"{accuracies[workload.endpoint]:.4f}")
+    print(f"\nendpoint accuracy on {len(y_test)} held-out digits: {accuracies['digits']:.4f}")
+    low = [name for name, accuracy in accuracies.items() if accuracy < MIN_ACCURACY]
+    if low:
+        print(f"mlcycle demo: accuracy below {MIN_ACCURACY} at {', '.join(low)}",
+              file=sys.stderr)
         return 1
     return 0
 
 
-def _lifecycle(client: Client, specs: Path, stages: Stages, x_test, y_test) -> float:
-    def settle(path: str, ok: set, what: str, key: str = "state"):
-        result = wait_for(lambda: client.json("GET", path), lambda r: r[key] not in busy,
-                          what=what, interval=0.2, timeout=600)
-        if result[key] not in ok:
-            raise SystemExit(f"mlcycle demo: {what} ended {result[key]}: {result.get('error')}")
-        return result
-
-    busy = {"Registering", "Creating", "NotStarted", "Queued", "Preparing", "Starting",
-            "Running", "Finalizing", "CancelRequested"}
-    stages.run("compute create", lambda: submit_file(client, "/api/computes",
-                                                      str(specs / "compute.yml")))
-    data = stages.run("data register", lambda: settle(
-        _path("data", submit_file(client, "/api/data", str(specs / "data.yml"))),
-        {"Registered"}, "the data asset"))
+def _lifecycle(client: Client, specs: Path, stages: Stages, x_test: list,
+               y_test: list) -> dict[str, float]:
+    """Every workload through every stage; the jobs train side by side on the cluster,
+    and each stage waits for all of them. Returns the accuracy of each endpoint."""
+    stages.run("compute create", lambda: submit_file(
+        client, "/api/computes", str(specs / "digits" / "compute.yml")))
+    data = stages.run("data register", lambda: _settle(client, _path("data", submit_file(
+        client, "/api/data", str(specs / "data.yml"))), "Registered", DATA_DONE,
+        "the data asset"))
     print(f"    data asset digits:{data['version']} fingerprint {data['fingerprint'][:12]}")
-    run = stages.run("job (submit to done)", lambda: settle(
-        f"/api/jobs/{submit_file(client, '/api/jobs', str(specs / 'job.yml'))['name']}",
-        {"Completed"}, "the training job", key="status"))
-    print(f"    job {run['name']} {run['status']}, metrics {run['metrics']}")
-    model_spec = {"$schema": "https://azuremlschemas.azureedge.net/latest/model.schema.json",
-                  "name": "digits-classifier", "type": "custom_model",
-                  "path": f"azureml://jobs/{run['name']}/outputs/artifacts/paths/model/",
-                  "tags": {"framework": "ScikitLearn"}}
-    model = stages.run("model register", lambda: settle(
-        _path("models", submit_bundle(client, "/api/models", *bundle_generated_spec(model_spec))),
-        {"Registered", "Converted", "ConversionFailed"}, "the model"))
-    model = stages.run("onnx convert", lambda: _converted(client, model))
-    parity = model["onnx"]["parity"]
-    print(f"    model {model['name']}:{model['version']} {model['state']}, parity max abs "
-          f"diff {parity.get('max_abs_diff')}")
-    stages.run("endpoint create", lambda: submit_file(client, "/api/endpoints",
-                                                       str(specs / "endpoint.yml")))
-    stages.run("deploy", lambda: _deploy(client, specs))
-    predictions = stages.run("score over HTTP", lambda: _score(client, x_test))
-    return float(sum(int(p) == int(t) for p, t in zip(predictions, y_test)) / len(y_test))
+    runs = stages.run("job (submit to done)", lambda: _train(client, specs))
+    models = stages.run("model register", lambda: {
+        w.model: _register(client, w, runs[w.model]) for w in WORKLOADS})
+    models = stages.run("onnx convert", lambda: {
+        name: _settle(client, _path("models", m), "Converted", MODEL_DONE,
+                      f"the conversion of {name}") for name, m in models.items()})
+    for name, model in models.items():
+        parity = model["onnx"]["parity"]
+        print(f"    model {name}:{model['version']} {model['state']} by "
+              f"{parity.get('converter')}, parity max abs diff {parity.get('max_abs_diff')}")
+    stages.run("endpoint create", lambda: [submit_file(
+        client, "/api/endpoints", str(specs / w.folder / "endpoint.yml")) for w in WORKLOADS])
+    stages.run("deploy", lambda: [_deploy(client, specs, w) for w in WORKLOADS])
+    return stages.run("score over HTTP", lambda: {
+        w.endpoint: _accuracy(client, w, x_test, y_test) for w in WORKLOADS})
+
+
+def _settle(client: Client, path: str, ok: str, done: set, what: str,
+            key: str = "state") -> dict:
+    """Wait until the record at path is done; stop the demo unless it ended ok."""
+    result = wait_for(lambda: client.json("GET", path), lambda r: r[key] in done,
+                      what=what, interval=0.2, timeout=600)
+    if result[key] != ok:
+        raise SystemExit(f"mlcycle demo: {what} ended {result[key]}: {result.get('error')}")
+    return result
 
 
 def _path(kind: str, record: dict) -> str:
     return f"/api/{kind}/{record['name']}/versions/{record['version']}"
 
 
-def _converted(client: Client, model: dict) -> dict:
-    result = wait_for(lambda: client.json("GET", _path("models", model)),
-                      lambda r: r["state"] in ("Converted", "ConversionFailed", "Failed"),
-                      what="the ONNX conversion", interval=0.2, timeout=600)
-    if result["state"] != "Converted":
-        raise SystemExit(f"mlcycle demo: conversion failed: {result.get('error')}")
-    return result
+def _train(client: Client, specs: Path) -> dict[str, dict]:
+    submitted = {w.model: submit_file(client, "/api/jobs", str(specs / w.folder / "job.yml"))
+                 for w in WORKLOADS}
+    runs = {model: _settle(client, f"/api/jobs/{run['name']}", "Completed", JOB_DONE,
+                           f"the training job {run['name']}", key="status")
+            for model, run in submitted.items()}
+    for run in runs.values():
+        print(f"    job {run['name']} ({run.get('display_name')}) {run['status']}, "
+              f"metrics {run['metrics']}")
+    return runs
 
 
-def _deploy(client: Client, specs: Path) -> dict:
-    submit_file(client, "/api/endpoints/digits/deployments", str(specs / "deployment.yml"),
-                all_traffic=True)
+def _register(client: Client, workload: Workload, run: dict) -> dict:
+    spec = {"$schema": "https://azuremlschemas.azureedge.net/latest/model.schema.json",
+            "name": workload.model, "type": "custom_model",
+            "path": f"azureml://jobs/{run['name']}/outputs/artifacts/paths/model/",
+            "tags": workload.tags}
+    return submit_bundle(client, "/api/models", *bundle_generated_spec(spec))
+
+
+def _deploy(client: Client, specs: Path, workload: Workload) -> dict:
+    submit_file(client, f"/api/endpoints/{workload.endpoint}/deployments",
+                str(specs / workload.folder / "deployment.yml"), all_traffic=True)
 
     def blue(endpoint: dict) -> dict:
         return next(d for d in endpoint["deployments"] if d["name"] == "blue")
 
-    endpoint = wait_for(lambda: client.json("GET", "/api/endpoints/digits"),
+    endpoint = wait_for(lambda: client.json("GET", f"/api/endpoints/{workload.endpoint}"),
                         lambda e: blue(e)["state"] != "Creating", what="the deployment",
                         interval=0.2, timeout=600)
     if blue(endpoint)["state"] != "Succeeded":
         raise SystemExit(f"mlcycle demo: deployment failed: {blue(endpoint).get('error')}")
+    inputs = ", ".join(f"{i['name']} {i['datatype']} {i['shape']}"
+                       for i in endpoint["signature"]["inputs"])
+    print(f"    {workload.endpoint} serves {workload.model}:{blue(endpoint)['model_version']}, "
+          f"takes {inputs}")
     return endpoint
 
 
-def _score(client: Client, x_test) -> list:
-    predictions: list = []
+def _accuracy(client: Client, workload: Workload, x_test: list, y_test: list) -> float:
+    predictions: list[int] = []
     for start in range(0, len(x_test), 100):
-        rows = x_test[start:start + 100].tolist()
-        predictions += client.json("POST", "/api/endpoints/digits/score", {"data": rows})
-    print(f"    scored {len(predictions)} rows; first answer: {json.dumps(predictions[:10])}")
-    return predictions
+        answer = client.json("POST", f"/api/endpoints/{workload.endpoint}/score",
+                             workload.request(x_test[start:start + 100]))
+        predictions += workload.predicted(answer)
+    print(f"    {workload.endpoint}: scored {len(predictions)} rows; first answer: "
+          f"{json.dumps(predictions[:10])}")
+    return sum(p == int(t) for p, t in zip(predictions, y_test)) / len(y_test)

@@ -12,19 +12,22 @@ from shared.domain.pools import (LOCAL_POOL, PoolDecision, PoolState, decide, ne
 from shared.domain.records import update
 from shared.domain.runs import transition
 from shared.domain.status import RunStatus
-from shared.ports import Bus, Clock, Record, Registry
+from shared.ports import Bus, Clock, Compute, Record, Registry
 
 WAITING = (RunStatus.NOT_STARTED.value, RunStatus.QUEUED.value)
 
 
-def scale_pool(envelope: Envelope, *, registry: Registry, bus: Bus, clock: Clock) -> None:
+def scale_pool(envelope: Envelope, *, registry: Registry, bus: Bus, clock: Clock,
+               compute: Compute | None = None) -> None:
     """Decide the pool named by a JobSubmitted or ScalePool message and carry it out.
 
     The pool's record is the ledger of the runs holding its nodes (`allocations`), and
     it is written with its etag: two deliveries deciding one pool at once cannot give
     the same free node away twice, since the loser decides again on what the winner
     wrote. Launches are sent for every admitted run not yet launched, under ids fixed
-    by the run, so a redelivery repeats them as duplicates the bus drops."""
+    by the run, so a redelivery repeats them as duplicates the bus drops. A compute
+    with pools of its own (ports.PoolCompute) is resized to the decision before the
+    launches go out, so a new pool exists when their jobs are created."""
     name = envelope.message.compute
     if name == LOCAL_POOL and registry.get("compute", name) is None:
         _create_local_pool(registry, clock)
@@ -47,7 +50,9 @@ def scale_pool(envelope: Envelope, *, registry: Registry, bus: Bus, clock: Clock
                     idle_since=decision.idle_since)
         return body != before
 
-    update(registry, "compute", name, "", apply)
+    body = update(registry, "compute", name, "", apply)
+    if hasattr(compute, "resize"):
+        compute.resize(body)
     decision: PoolDecision = seen["decision"]
     for run in seen["runs"].values():
         if run["status"] in WAITING:

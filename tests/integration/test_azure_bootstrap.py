@@ -60,12 +60,9 @@ class TestWiring:
         assert container.bus.events_topic is None
         assert not (tmp_path / "bus.sqlite").exists()
 
-    def test_the_compute_says_plainly_when_batch_is_not_built_yet(self, tmp_path):
+    def test_the_azure_compute_is_batch(self, tmp_path):
         compute = bootstrap(Settings.from_env(DEPLOYED)).compute
-        if type(compute).__name__ != "UnavailableCompute":
-            pytest.skip("BatchCompute exists now")
-        with pytest.raises(NotImplementedError, match="BatchCompute is not available yet"):
-            compute.poll("run-1")
+        assert type(compute).__name__ == "BatchCompute"
 
     def test_storage_through_the_wired_adapters_reaches_azurite(self, azurite, tmp_path):
         container = bootstrap(Settings.from_env({

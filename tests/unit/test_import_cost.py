@@ -1,5 +1,6 @@
 """The function app starts without the training frameworks: they load only in the
 conversion process (and onnxruntime only with the first model served)."""
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -13,10 +14,11 @@ FRAMEWORKS = ("torch", "tensorflow", "keras", "tf2onnx", "sklearn", "skl2onnx", 
 
 def loaded_by(statement: str) -> list[str]:
     """The frameworks a fresh interpreter has in sys.modules after statement."""
-    code = f"import sys; {statement}; print(sorted(m for m in {FRAMEWORKS!r} if m in sys.modules))"
+    code = (f"import json, sys; {statement}; "
+            f"print(json.dumps(sorted(m for m in {FRAMEWORKS!r} if m in sys.modules)))")
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            cwd=ROOT, check=True)
-    return eval(shown.stdout.strip())  # a list literal the child printed
+    return json.loads(shown.stdout)
 
 
 def test_importing_function_app_loads_no_framework():
