@@ -16,8 +16,13 @@ def reconcile_runs(*, registry: Registry, compute: Compute, bus: Bus) -> list[st
     for record in registry.list("run"):
         if record.body["status"] not in WATCHED:
             continue
-        if compute.poll(record.name).state in ("exited", "unknown"):
-            bus.publish(Envelope(CompleteJob(record.name), id=f"{record.name}-reconciled",
+        state = compute.poll(record.name)
+        # "running" with a failure: one node ended badly (or vanished) while its peers
+        # run on; job-complete stops them.
+        troubled = state.state == "running" and (state.reason or state.exit_code)
+        if state.state in ("exited", "unknown") or troubled:
+            bus.publish(Envelope(CompleteJob(record.name),
+                                 id=f"{record.name}-reconciled-{state.state}",
                                  correlation_id=record.name))
             collected.append(record.name)
     for run_id in compute.running():
