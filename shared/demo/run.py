@@ -154,14 +154,20 @@ def _deploy(client: Client, specs: Path, workload: Workload) -> dict:
     def blue(endpoint: dict) -> dict:
         return next(d for d in endpoint["deployments"] if d["name"] == "blue")
 
+    def settled(endpoint: dict) -> bool:
+        # Traffic moves to a deployment just after it succeeds; score only once it has.
+        state = blue(endpoint)["state"]
+        return state == "Failed" or (state == "Succeeded" and
+                                     (endpoint.get("traffic") or {}).get("blue", 0) > 0)
+
     endpoint = wait_for(lambda: client.json("GET", f"/api/endpoints/{workload.endpoint}"),
-                        lambda e: blue(e)["state"] != "Creating", what="the deployment",
-                        interval=0.2, timeout=600)
-    if blue(endpoint)["state"] != "Succeeded":
-        raise SystemExit(f"mlcycle demo: deployment failed: {blue(endpoint).get('error')}")
+                        settled, what="the deployment", interval=0.2, timeout=600)
+    deployment = blue(endpoint)
+    if deployment["state"] != "Succeeded":
+        raise SystemExit(f"mlcycle demo: deployment failed: {deployment.get('error')}")
     inputs = ", ".join(f"{i['name']} {i['datatype']} {i['shape']}"
-                       for i in endpoint["signature"]["inputs"])
-    print(f"    {workload.endpoint} serves {workload.model}:{blue(endpoint)['model_version']}, "
+                       for i in deployment["signature"]["inputs"])
+    print(f"    {workload.endpoint} serves {workload.model}:{deployment['model_version']}, "
           f"takes {inputs}")
     return endpoint
 

@@ -77,7 +77,10 @@ def _roll(envelope: Envelope, key: str, model: dict, *, registry: Registry,
                         updated_at=clock.now(), last_rollout={"version": version,
                                                               "state": "Succeeded"})
         dep = update(registry, "deployment", key, "", promote)
-        _route_traffic(registry, dep)
+    # Promote first, then route: traffic never reaches a deployment that serves nothing
+    # yet. Routing is idempotent, so a redelivery after a crash between the two writes
+    # still routes it.
+    _route_traffic(registry, dep)
     bus.publish(Envelope(ModelDeployed(dep["endpoint"], dep["name"], model["name"], version),
                          id=f"deployed-{key}-{version}", correlation_id=dep["endpoint"],
                          causation_id=envelope.id))

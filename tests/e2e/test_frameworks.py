@@ -51,7 +51,9 @@ def serve(cli, tmp_path, endpoint, model):
     code, _, err = cli("online-deployment", "create", "-f", tmp_path / "deployment.yml",
                        "--all-traffic")
     assert code == 0, err
-    return cli.json("online-endpoint", "show", "-n", endpoint)
+    # Traffic moves to the deployment just after it reports Succeeded.
+    return wait_json(cli, ["online-endpoint", "show", "-n", endpoint],
+                     lambda e: e["traffic"].get("blue") == 100)
 
 
 def invoke(cli, tmp_path, endpoint, body):
