@@ -25,6 +25,7 @@ $(TOOLS)/node_modules/.bin/azurite:
 CHECKOV := $(TOOLS)/checkov-venv/bin/checkov
 $(CHECKOV):
 	$(PY) -m venv $(TOOLS)/checkov-venv
+	$(TOOLS)/checkov-venv/bin/python -m pip install -q --upgrade pip
 	$(TOOLS)/checkov-venv/bin/python -m pip install -q checkov==3.3.30
 
 setup: $(VENV)/.runtime
