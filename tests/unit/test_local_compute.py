@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from shared.domain.errors import NotFound
 from shared.runner.metrics import read_run_metrics
 from shared.runner.plan import build_plan
 from shared.runner.snapshot import snapshot_dir
+from tests.processes import wait_for
 
 SCRIPTS = Path(__file__).parent / "runner_scripts"
 
@@ -29,15 +29,6 @@ def alive(pid: int) -> bool:
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
-
-def wait_for(condition, within_s: float = 60.0):
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"not true within {within_s}s")
 
 
 @pytest.fixture
