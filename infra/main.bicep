@@ -158,6 +158,7 @@ module functionApp 'modules/functionapp.bicep' = {
     batchAccountUrl: batch.outputs.accountUrl
     registryTableName: registryTableName
     maxDeliveryCount: maxDeliveryCount
+    eventsTopicName: serviceBus.outputs.eventsTopic
     appInsightsConnectionString: monitoring.outputs.connectionString
     instanceMemoryMB: functionInstanceMemoryMB
     maximumInstanceCount: functionMaximumInstanceCount

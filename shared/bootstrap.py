@@ -26,6 +26,9 @@ class Container:
     compute: Compute
     clock: Clock
     scorer: object  # shared.serving.Scorer: onnxruntime sessions shared by every request
+    # True where the Functions host settles queue messages (Azure): triggers then settle a
+    # failure by forwarding it (functions/queue.py). Locally the queue workers settle.
+    forwards_failures: bool = False
 
     def ports(self) -> dict:
         return {"blobs": self.blobs, "bus": self.bus, "registry": self.registry,
@@ -92,7 +95,7 @@ def _azure(settings: Settings) -> Container:
            else ServiceBusBus.from_namespace(azure.servicebus_namespace, credential, **options))
     return Container(settings=settings, blobs=blobs, bus=bus, registry=registry,
                      compute=_batch_compute(settings, blobs, registry, credential),
-                     clock=SystemClock(), scorer=Scorer())
+                     clock=SystemClock(), scorer=Scorer(), forwards_failures=True)
 
 
 def _credential(azure: AzureSettings):
@@ -106,9 +109,10 @@ def _credential(azure: AzureSettings):
 def _batch_compute(settings: Settings, blobs: BlobStore, registry: Registry,
                    credential) -> Compute:
     from shared.adapters.batch_compute import BatchCompute
+    from shared.adapters.batch_pools import PoolDefaults
 
     return BatchCompute(settings.azure.batch_account_url, credential=credential, blobs=blobs,
-                        registry=registry)
+                        registry=registry, defaults=PoolDefaults.from_settings(settings.azure))
 
 
 _lock = threading.Lock()

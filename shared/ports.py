@@ -99,7 +99,12 @@ class NodeState:
 
 
 class Compute(Protocol):
-    """Runs launch plans. submit, cancel and collect are idempotent."""
+    """Runs launch plans. submit, cancel and collect are idempotent.
+
+    builds_environments: True where the nodes build a run's venv themselves (Batch, from
+    the pip list on the task); job-launch then builds nothing where it runs."""
+
+    builds_environments: bool
 
     def submit(self, plan: "LaunchPlan") -> None: ...
     def poll(self, run_id: str) -> NodeState:

@@ -29,6 +29,12 @@ class AzureSettings:
     registry_table: str = "registry"  # MLCYCLE_REGISTRY_TABLE
     events_topic: str = ""  # MLCYCLE_EVENTS_TOPIC; empty: events are only logged
     managed_identity_client_id: str = ""  # a user-assigned identity's client id, if any
+    # Batch pools (PoolDefaults.from_settings); empty keeps the adapter's default.
+    batch_vm_size: str = ""  # MLCYCLE_BATCH_VM_SIZE: for computes that name no size
+    batch_image: str = ""  # MLCYCLE_BATCH_IMAGE: publisher:offer:sku:version
+    batch_node_agent_sku: str = ""  # MLCYCLE_BATCH_NODE_AGENT_SKU: matches the image
+    batch_default_image: str = ""  # MLCYCLE_BATCH_DEFAULT_IMAGE: container of imageless runs
+    batch_container_images: str = ""  # MLCYCLE_BATCH_CONTAINER_IMAGES: comma-separated, prefetched
     storage_connection_string: str = field(default="", repr=False)
     servicebus_connection_string: str = field(default="", repr=False)
 
@@ -48,6 +54,11 @@ class AzureSettings:
             events_topic=env.get("MLCYCLE_EVENTS_TOPIC", ""),
             managed_identity_client_id=_first(env, "AzureWebJobsStorage__clientId",
                                               "AZURE_CLIENT_ID"),
+            batch_vm_size=env.get("MLCYCLE_BATCH_VM_SIZE", ""),
+            batch_image=env.get("MLCYCLE_BATCH_IMAGE", ""),
+            batch_node_agent_sku=env.get("MLCYCLE_BATCH_NODE_AGENT_SKU", ""),
+            batch_default_image=env.get("MLCYCLE_BATCH_DEFAULT_IMAGE", ""),
+            batch_container_images=env.get("MLCYCLE_BATCH_CONTAINER_IMAGES", ""),
             # The Functions host's own settings hold a connection string only when they
             # hold a secret at all; an identity-based connection uses the "__" forms.
             storage_connection_string=env.get("MLCYCLE_STORAGE_CONNECTION_STRING") or (

@@ -29,6 +29,9 @@ param batchAccountUrl string
 
 param registryTableName string
 
+@description('The Service Bus topic events are published to.')
+param eventsTopicName string
+
 @description('The queues\' max delivery count, for the bus adapter\'s own retries and dead-lettering.')
 param maxDeliveryCount int
 
@@ -94,6 +97,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'MLCYCLE_BATCH_ACCOUNT_URL', value: batchAccountUrl }
         { name: 'MLCYCLE_REGISTRY_TABLE', value: registryTableName }
         { name: 'MLCYCLE_MAX_DELIVERIES', value: string(maxDeliveryCount) }
+        { name: 'MLCYCLE_EVENTS_TOPIC', value: eventsTopicName }
       ]
     }
     functionAppConfig: {

@@ -27,6 +27,15 @@ param messageTimeToLive string
 @description('Window in which a second message with the same MessageId is dropped.')
 param duplicateDetectionWindow string
 
+@description('The queue the triggers park their own dead letters in.')
+param parkingQueueName string = 'dead-letters'
+
+@description('The topic events with no queue are published to (MLCYCLE_EVENTS_TOPIC).')
+param eventsTopicName string = 'events'
+
+@description('How long the journal subscription keeps an event.')
+param eventsTimeToLive string = 'P14D'
+
 resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   name: name
   location: location
@@ -60,7 +69,50 @@ resource handlerQueues 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = [fo
   }
 }]
 
+// Where the queue triggers park what they dead-letter themselves (a permanent error, or
+// the last attempt), with mlcycle's reason: Python functions cannot dead-letter a message
+// the host received (shared/adapters/servicebus_parking.py). Nothing consumes it; a
+// parked message stays until `mlcycle dead-letter replay` or an operator removes it.
+resource parkingQueue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
+  parent: namespace
+  name: parkingQueueName
+  properties: {
+    maxDeliveryCount: maxDeliveryCount
+    lockDuration: lockDuration
+    deadLetteringOnMessageExpiration: false
+    requiresDuplicateDetection: true
+    duplicateDetectionHistoryTimeWindow: duplicateDetectionWindow
+    requiresSession: false
+    maxSizeInMegabytes: 1024
+  }
+}
+
+// Events with no queue (JobStarted, ModelDeployed, ...) for whoever subscribes; the
+// `journal` subscription is what the bus adapter's `events` reads back.
+resource eventsTopic 'Microsoft.ServiceBus/namespaces/topics@2024-01-01' = {
+  parent: namespace
+  name: eventsTopicName
+  properties: {
+    requiresDuplicateDetection: true
+    duplicateDetectionHistoryTimeWindow: duplicateDetectionWindow
+    defaultMessageTimeToLive: eventsTimeToLive
+    maxSizeInMegabytes: 1024
+  }
+}
+
+resource journal 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2024-01-01' = {
+  parent: eventsTopic
+  name: 'journal'
+  properties: {
+    maxDeliveryCount: maxDeliveryCount
+    lockDuration: lockDuration
+    defaultMessageTimeToLive: eventsTimeToLive
+    deadLetteringOnMessageExpiration: false
+  }
+}
+
 output id string = namespace.id
 output name string = namespace.name
+output eventsTopic string = eventsTopic.name
 // https://<name>.servicebus.windows.net:443/ -> <name>.servicebus.windows.net
 output fullyQualifiedNamespace string = split(replace(namespace.properties.serviceBusEndpoint, 'https://', ''), ':')[0]

@@ -55,6 +55,8 @@ class BatchCompute:
         client_options: passed on to azure.batch.BatchClient (e.g. `transport`).
     """
 
+    builds_environments = True  # batch_node builds a run's venv on the node
+
     def __init__(self, account_url: str, *, credential, blobs: BlobStore,
                  registry: Registry | None = None, defaults: PoolDefaults = PoolDefaults(),
                  **client_options) -> None:

@@ -9,6 +9,7 @@ task per node: the policy counts nodes, and a run owns the nodes it was given.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -56,6 +57,29 @@ class PoolDefaults:
     start_task: str = PREPARE_NODE
     default_pool: str = "local"
     resize_timeout_s: int = 900
+
+    @classmethod
+    def from_settings(cls, azure) -> "PoolDefaults":
+        """The defaults with what the app settings override (shared.settings.AzureSettings).
+
+        Raises: ValueError for an image that is not publisher:offer:sku:version."""
+        changes: dict = {}
+        if azure.batch_vm_size:
+            changes["vm_size"] = azure.batch_vm_size
+        if azure.batch_image:
+            parts = azure.batch_image.split(":")
+            if len(parts) != 4 or not all(parts):
+                raise ValueError(f"MLCYCLE_BATCH_IMAGE {azure.batch_image!r} is not "
+                                 "publisher:offer:sku:version")
+            changes["image"] = dict(zip(("publisher", "offer", "sku", "version"), parts))
+        if azure.batch_node_agent_sku:
+            changes["node_agent_sku_id"] = azure.batch_node_agent_sku
+        if azure.batch_default_image:
+            changes["default_image"] = azure.batch_default_image
+        if azure.batch_container_images:
+            changes["container_images"] = tuple(
+                i.strip() for i in azure.batch_container_images.split(",") if i.strip())
+        return dataclasses.replace(cls(), **changes)
 
 
 def batch_id(name: str) -> str:

@@ -43,6 +43,8 @@ class LocalCompute:
         kill_grace_s: how long a stopped process gets between SIGTERM and SIGKILL.
     """
 
+    builds_environments = False  # job-launch builds a run's venv on this machine
+
     def __init__(self, work_root: Path, *, blobs: BlobStore | None = None,
                  bus_path: Path | None = None, kill_grace_s: float = 5.0) -> None:
         self.work_root = Path(work_root)

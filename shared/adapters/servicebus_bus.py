@@ -10,6 +10,7 @@ from azure.servicebus import (ServiceBusClient, ServiceBusMessage, ServiceBusRec
                               ServiceBusReceiveMode, ServiceBusSubQueue)
 from azure.servicebus.exceptions import MessageAlreadySettled, MessageLockLostError
 
+from shared.adapters.servicebus_parking import PARKING_QUEUE, forward_failure, parked_entry
 from shared.domain.errors import Conflict, PermanentError
 from shared.domain.messages import Envelope
 from shared.ports import Received
@@ -98,6 +99,14 @@ class ServiceBusBus:
             scheduled_enqueue_time_utc=self._now() + timedelta(seconds=delay_s)
             if delay_s > 0 else None)
 
+    def send_message(self, entity: str, message: ServiceBusMessage) -> None:
+        """Send a prepared message to a queue (retry copies, parked messages)."""
+        self._send(entity, message)
+
+    def forward_failure(self, queue: str, body: bytes, **failure) -> str:
+        """Settle a failed delivery the Functions host received: see servicebus_parking."""
+        return forward_failure(self, queue, body, **failure)
+
     # --- receiving and settling --------------------------------------------------------
 
     def receive(self, queue: str, *, max_wait_s: float = 0.0) -> Received | None:
@@ -159,11 +168,16 @@ class ServiceBusBus:
         with self._client().get_queue_receiver(
                 queue, sub_queue=ServiceBusSubQueue.DEAD_LETTER) as receiver:
             messages = _peek_all(receiver)
-        return [{"id": m.message_id, "type": _property(m, "type"),
-                 "correlation_id": m.correlation_id or "", "body": _body(m).decode(),
-                 "reason": m.dead_letter_error_description or m.dead_letter_reason or "",
-                 "delivery_count": _attempts(m), "dead_lettered_at": None}
-                for m in messages]
+        native = [{"id": m.message_id, "type": _property(m, "type"),
+                   "correlation_id": m.correlation_id or "", "body": _body(m).decode(),
+                   "reason": m.dead_letter_error_description or m.dead_letter_reason or "",
+                   "delivery_count": _attempts(m), "dead_lettered_at": None}
+                  for m in messages]
+        # Parked by the Functions trigger (see servicebus_parking), with our reason.
+        with self._client().get_queue_receiver(PARKING_QUEUE) as receiver:
+            parked = [parked_entry(m, {k: _property(m, k) for k in ("type", "reason", "attempt")})
+                      for m in _peek_all(receiver) if _property(m, "origin_queue") == queue]
+        return native + parked
 
     def events(self, correlation_id: str | None = None) -> list[Envelope]:
         """The events the journal subscription of the events topic still holds (queue-less

@@ -31,8 +31,9 @@ def launch_job(envelope: Envelope, *, registry: Registry, compute: Compute, bus:
                       inputs=run["inputs"], outputs=list(run["outputs"]),
                       experiment_name=run["experiment_name"], timeout_s=run["timeout_s"],
                       distribution=run["distribution"], instance_count=run["instance_count"])
-    plan = _in_environment(envelope, plan, run, envs_root(settings.data_root),
-                           registry=registry, bus=bus, clock=clock)
+    if not compute.builds_environments:
+        plan = _in_environment(envelope, plan, run, envs_root(settings.data_root),
+                               registry=registry, bus=bus, clock=clock)
     compute.submit(plan)  # idempotent: a redelivery finds the node already started
     transition(registry, msg.run_id, RunStatus.STARTING, clock)
     bus.publish(envelope.follow(JobLaunched(msg.run_id)))

@@ -61,8 +61,32 @@ class TestWiring:
         assert not (tmp_path / "bus.sqlite").exists()
 
     def test_the_azure_compute_is_batch(self, tmp_path):
-        compute = bootstrap(Settings.from_env(DEPLOYED)).compute
-        assert type(compute).__name__ == "BatchCompute"
+        container = bootstrap(Settings.from_env(DEPLOYED))
+        assert type(container.compute).__name__ == "BatchCompute"
+        assert container.forwards_failures  # the Functions host settles, triggers forward
+
+    def test_batch_pool_defaults_come_from_app_settings(self):
+        compute = bootstrap(Settings.from_env({
+            **DEPLOYED, "MLCYCLE_BATCH_VM_SIZE": "Standard_NC24ads_A100_v4",
+            "MLCYCLE_BATCH_IMAGE": "microsoft-dsvm:ubuntu-hpc:2204:24.01.01",
+            "MLCYCLE_BATCH_NODE_AGENT_SKU": "batch.node.ubuntu 22.04",
+            "MLCYCLE_BATCH_DEFAULT_IMAGE": "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04",
+            "MLCYCLE_BATCH_CONTAINER_IMAGES": "img/a:1, img/b:2"})).compute
+        defaults = compute.defaults
+        assert defaults.vm_size == "Standard_NC24ads_A100_v4"
+        assert defaults.image == {"publisher": "microsoft-dsvm", "offer": "ubuntu-hpc",
+                                  "sku": "2204", "version": "24.01.01"}
+        assert defaults.default_image == "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04"
+        assert defaults.container_images == ("img/a:1", "img/b:2")
+
+    def test_unset_batch_settings_keep_the_adapters_defaults(self):
+        from shared.adapters.batch_pools import PoolDefaults
+
+        assert bootstrap(Settings.from_env(DEPLOYED)).compute.defaults == PoolDefaults()
+
+    def test_a_malformed_batch_image_is_named(self):
+        with pytest.raises(ValueError, match="MLCYCLE_BATCH_IMAGE 'ubuntu' is not publisher"):
+            bootstrap(Settings.from_env({**DEPLOYED, "MLCYCLE_BATCH_IMAGE": "ubuntu"}))
 
     def test_storage_through_the_wired_adapters_reaches_azurite(self, azurite, tmp_path):
         container = bootstrap(Settings.from_env({

@@ -1,0 +1,63 @@
+"""Settling a failed delivery on Azure Functions, where Python functions cannot settle
+Service Bus messages by hand (azure-functions-python-worker#1291): the host completes a
+message when the function returns and abandons it — for an immediate redelivery, with
+no backoff — when it raises, and dead-letters it with its own reason after the queue's
+maximum delivery count.
+
+So the trigger settles by forwarding before it returns: a transient failure sends a copy
+scheduled after the backoff (message_id "<id>.retry<n>"), and a permanent failure, or
+one out of attempts, parks a copy in the `dead-letters` queue (message_id "<id>.dead",
+the origin queue and our reason in its properties), which nothing consumes. Duplicate
+detection makes a forwarded copy of a redelivered message a no-op. If forwarding itself
+fails the function raises, and the host's own retries and dead-lettering take over:
+the message is never lost.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from azure.servicebus import ServiceBusMessage
+
+if TYPE_CHECKING:
+    from shared.adapters.servicebus_bus import ServiceBusBus
+
+PARKING_QUEUE = "dead-letters"
+_DESCRIPTION_CHARS = 4000
+
+
+def forward_failure(bus: "ServiceBusBus", queue: str, body: bytes, *, message_id: str,
+                    correlation_id: str, message_type: str, attempt: int, reason: str,
+                    permanent: bool) -> str:
+    """Retry later or park a delivery that failed. `attempt` counts this delivery (1 on
+    the first). Returns "retry" or "parked"."""
+    from shared.domain.messages import Envelope
+
+    if not permanent and attempt < bus.max_deliveries:
+        envelope = Envelope.from_json(body)  # it parsed once already, or this is permanent
+        delay = min(bus.backoff_s * 2 ** (attempt - 1), bus.max_backoff_s)
+        bus.send_message(queue, bus.to_message(envelope, delay_s=delay, attempt=attempt,
+                                               last_error=reason))
+        return "retry"
+    if not permanent:
+        reason = f"MaxDeliveryCountExceeded: {reason}"
+    base_id = message_id.split(".retry", 1)[0]  # every attempt parks under one id
+    bus.send_message(PARKING_QUEUE, ServiceBusMessage(
+        body=body, content_type="application/json", message_id=f"{base_id}.dead",
+        correlation_id=correlation_id or None, subject=message_type or None,
+        application_properties={"type": message_type, "origin_queue": queue,
+                                "reason": reason[:_DESCRIPTION_CHARS], "attempt": attempt}))
+    return "parked"
+
+
+def parked_entry(message: Any, properties: dict) -> dict:
+    """A parked message in the shape `Bus.dead_letters` lists."""
+    body = message.body
+    if not isinstance(body, (bytes, str)):
+        body = b"".join(body)
+    return {"id": (message.message_id or "").removesuffix(".dead"),
+            "type": properties.get("type"), "correlation_id": message.correlation_id or "",
+            "body": body.decode() if isinstance(body, bytes) else body,
+            "reason": properties.get("reason") or "",
+            "delivery_count": int(properties.get("attempt") or 0),
+            "dead_lettered_at": message.enqueued_time_utc.isoformat()
+            if message.enqueued_time_utc else None}
