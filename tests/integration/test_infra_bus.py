@@ -6,7 +6,7 @@ import re
 
 from shared.adapters.servicebus_bus import ServiceBusBus
 from shared.adapters.servicebus_parking import PARKING_QUEUE
-from tests.integration.test_infra import app_settings, bicep, braced, resource
+from tests.integration.bicep_reading import app_settings, bicep, braced, resource
 
 
 def test_the_parking_queue_is_the_one_the_triggers_park_in_and_never_expires_messages():
