@@ -1,7 +1,6 @@
 """Data, model, compute, endpoint and deployment specs."""
 from __future__ import annotations
 
-
 from shared.specs import (
     AssetRef,
     ComputeSpec,
