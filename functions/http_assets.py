@@ -64,3 +64,9 @@ def show_compute(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="dead-letters/{queue}", methods=["GET"])
 def list_dead_letters(req: func.HttpRequest) -> func.HttpResponse:
     return respond(lambda p: assets.dead_letters(req.route_params["queue"], bus=p["bus"]))
+
+
+@bp.route(route="dead-letters/{queue}/{id}/replay", methods=["POST"])
+def replay_dead_letter(req: func.HttpRequest) -> func.HttpResponse:
+    r = req.route_params
+    return respond(lambda p: assets.replay_dead_letter(r["queue"], r["id"], bus=p["bus"]))

@@ -1,8 +1,10 @@
-"""HTTP routes for online endpoints, their deployments and scoring; the health check."""
+"""HTTP routes for online endpoints, their deployments and scoring; the health check and
+the API's own description."""
 import azure.functions as func
 
 from functions.http import request_id, respond
 from shared.api import endpoints
+from shared.api.openapi import openapi
 from shared.api.replies import Reply
 from shared.api.submit import submit
 
@@ -43,3 +45,8 @@ def score(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def health(req: func.HttpRequest) -> func.HttpResponse:
     return respond(lambda p: Reply(200, {"status": "ok"}))
+
+
+@bp.route(route="openapi.json", methods=["GET"])
+def openapi_document(req: func.HttpRequest) -> func.HttpResponse:
+    return respond(lambda p: openapi())

@@ -8,6 +8,7 @@ import azure.functions as func
 
 from shared.bootstrap import current
 from shared.domain.errors import PermanentError
+from shared.handlers.gave_up import record_gave_up
 from shared.handlers.registry import handle
 
 CONNECTION = "ServiceBusConnection"  # an app setting's name, never a secret
@@ -29,6 +30,13 @@ def dispatch(queue: str, msg: func.ServiceBusMessage) -> None:
             message_type=_property(msg, "type"), attempt=attempt_of(msg), reason=reason,
             permanent=permanent)
         log.warning("%s: message %s failed (%s), %s", queue, msg.message_id, reason, outcome)
+        if outcome == "parked":  # given up: the record it concerned ends with the reason
+            p = container.ports()
+            try:
+                record_gave_up(body, reason, registry=p["registry"], bus=p["bus"],
+                               clock=p["clock"])
+            except Exception:  # parked with its reason either way; the registry may be down
+                log.exception("%s: recording the failure of %s failed", queue, msg.message_id)
 
 
 def attempt_of(msg: func.ServiceBusMessage) -> int:

@@ -46,6 +46,8 @@ class Bus(Protocol):
     """Queues with at-least-once delivery, duplicate detection on envelope id,
     peek-lock, retries with backoff and a dead-letter queue per queue."""
 
+    max_deliveries: int  # `abandon` dead-letters a message on its max_deliveries-th delivery
+
     def publish(self, envelope: Envelope, *, delay_s: float = 0.0) -> None:
         """Send to the message type's queue; events with no queue go to the event log."""
         ...
@@ -57,6 +59,9 @@ class Bus(Protocol):
         ...
     def dead_letter(self, received: Received, reason: str) -> None: ...
     def dead_letters(self, queue: str) -> list[dict]: ...
+    def replay_dead_letter(self, queue: str, message_id: str) -> None:
+        """Send a dead letter back to its queue with a fresh delivery count. Raises
+        NotFound if the queue holds no dead letter with that id."""
     def events(self, correlation_id: str | None = None) -> list[Envelope]: ...
 
 

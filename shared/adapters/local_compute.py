@@ -5,7 +5,8 @@ directory, all on 127.0.0.1 with ports found free at submit (topology.json of th
 handed to every node in its node.json). The node bootstrap (`python -m
 shared.runner.node`) starts in its own session, so it survives the host process and a
 restarted host adopts it from the files it leaves: pid.json while it is launched,
-started.json once it runs, exit.json when it has ended.
+started.json once it runs, exit.json when it has ended, and alive.lock, locked for as long
+as the bootstrap runs (the only sign of a node whose host died before writing pid.json).
 """
 from __future__ import annotations
 
@@ -21,15 +22,18 @@ from pathlib import Path, PurePosixPath
 
 import shared
 from shared.domain.errors import PermanentError
+from shared.faults import pause_point
 from shared.ports import BlobStore, LaunchPlan, NodeState
 from shared.runner.node import CANCEL_MARKER, write_json_atomic
 from shared.runner.outcome import combine, exited
+from shared.runner.child_env import without_secrets
 from shared.runner.distribution import RANK_STORES
 from shared.runner.plan import plan_to_json, ports_of
 from shared.runner.snapshot import extract_snapshot
 from shared.runner.topology import local_topology
 
 _PROJECT_ROOT = Path(shared.__file__).resolve().parent.parent
+ALIVE_LOCK = "alive.lock"  # locked by the node bootstrap for as long as it runs
 _RUN_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\Z")  # a run id names a folder
 
 
@@ -88,6 +92,8 @@ class LocalCompute:
                      topology: dict) -> None:
         if (node_dir / "pid.json").exists() or (node_dir / "exit.json").exists():
             return
+        if _held(node_dir / ALIVE_LOCK):
+            return  # launched by a host that died before it could write pid.json
         if node_dir.exists():  # a submit that died while staging
             shutil.rmtree(node_dir)
         try:
@@ -99,14 +105,20 @@ class LocalCompute:
         except BaseException:
             shutil.rmtree(node_dir, ignore_errors=True)
             raise
-        with open(node_dir / "node_log.txt", "ab") as log:
+        with open(node_dir / "node_log.txt", "ab") as log, \
+                open(node_dir / ALIVE_LOCK, "w") as alive:
+            # The lock goes to the bootstrap with the descriptor and is held as long as it
+            # runs, even if this host dies before pid.json is written.
+            fcntl.flock(alive, fcntl.LOCK_EX)
             # cwd is the project root so `-m shared.runner.node` imports this very code;
             # the user's processes run in code/ and do not see it on their path.
             proc = subprocess.Popen(
                 [sys.executable, "-m", "shared.runner.node", str(node_dir.resolve())],
-                cwd=_PROJECT_ROOT, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True)
+                cwd=_PROJECT_ROOT, env=without_secrets(os.environ), stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                pass_fds=(alive.fileno(),))
         self._children[proc.pid] = proc
+        pause_point("compute", "launched")  # crash tests: a node running, pid.json not yet
         stat = _proc_stat(proc.pid)
         write_json_atomic(node_dir / "pid.json", {"pid": proc.pid,
                                                   "start_time": stat and stat[1]})
@@ -135,9 +147,11 @@ class LocalCompute:
         body = _read_json(node_dir / "exit.json")
         if body is not None:
             return exited(body)
-        if not (node_dir / "pid.json").exists():
-            return NodeState("unknown")  # still staging, or a submit died before launch
         started = (_read_json(node_dir / "started.json") or {}).get("started_at", "")
+        if not (node_dir / "pid.json").exists():
+            if _held(node_dir / ALIVE_LOCK):  # its host died before writing pid.json
+                return NodeState("running", started_at=started)
+            return NodeState("unknown")  # still staging, or a submit died before launch
         if self._live_pid(node_dir) is not None:
             return NodeState("running", started_at=started)
         body = _read_json(node_dir / "exit.json")  # it may have finished just now
@@ -240,6 +254,18 @@ class LocalCompute:
             return []
         found = [d for d in run_dir.glob("node-*") if d.is_dir() and d.name[5:].isdigit()]
         return sorted(found, key=lambda d: int(d.name.removeprefix("node-")))
+
+
+def _held(lock: Path) -> bool:
+    """Whether a node bootstrap launched with this lock file still runs."""
+    try:
+        with open(lock) as f:
+            fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except FileNotFoundError:
+        return False
+    except BlockingIOError:
+        return True
+    return False
 
 
 def _failed_at(node_dir: Path) -> str:

@@ -11,6 +11,7 @@ from azure.servicebus import (ServiceBusClient, ServiceBusMessage, ServiceBusRec
 from azure.servicebus.exceptions import MessageAlreadySettled, MessageLockLostError
 
 from shared.adapters.servicebus_parking import PARKING_QUEUE, forward_failure, parked_entry
+from shared.adapters.servicebus_replay import replay_dead_letter
 from shared.domain.errors import Conflict, PermanentError
 from shared.domain.messages import Envelope
 from shared.ports import Received
@@ -178,6 +179,11 @@ class ServiceBusBus:
             parked = [parked_entry(m, {k: _property(m, k) for k in ("type", "reason", "attempt")})
                       for m in _peek_all(receiver) if _property(m, "origin_queue") == queue]
         return native + parked
+
+    def replay_dead_letter(self, queue: str, message_id: str) -> None:
+        """Send a dead letter (native or parked) back to queue with a fresh delivery
+        count: see servicebus_replay. Raises NotFound if there is none with that id."""
+        replay_dead_letter(self._client(), self.send_message, queue, message_id)
 
     def events(self, correlation_id: str | None = None) -> list[Envelope]:
         """The events the journal subscription of the events topic still holds (queue-less

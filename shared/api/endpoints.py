@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import random
+import weakref
+from pathlib import Path
 
 from shared.api.replies import Reply, parse_json, view
 from shared.domain.errors import NotFound, TransientError
@@ -42,17 +44,19 @@ def score(name: str, body: bytes, headers: dict, *, registry: Registry, blobs: B
           scorer) -> Reply:
     endpoint = require(registry, "endpoint", name).body
     request = parse_json(body)
-    model = _serving(endpoint, registry, headers.get("azureml-model-deployment"))
-    if model is None:
+    served = _serving(endpoint, registry, headers.get("azureml-model-deployment"))
+    if served is None:
         raise TransientError(f"endpoint {name!r} has no deployment serving yet")
-    result = scorer.score(onnx_file(blobs, model["onnx"]["path"]), request,
-                          model_name=model["name"], model_version=model["version"])
-    return Reply(200, result, {"azureml-model-deployment": model["_deployment"]})
+    deployment, model_name, model_version = served
+    result = scorer.score(_model_file(registry, blobs, model_name, model_version), request,
+                          model_name=model_name, model_version=model_version)
+    return Reply(200, result, {"azureml-model-deployment": deployment})
 
 
-def _serving(endpoint: dict, registry: Registry, wanted: str | None = None) -> dict | None:
-    """The model version behind the deployment that takes this request: the one named by
-    the azureml-model-deployment header, else one drawn by the traffic split."""
+def _serving(endpoint: dict, registry: Registry,
+             wanted: str | None = None) -> tuple[str, str, str] | None:
+    """(deployment, model name, model version) that takes this request: the deployment
+    named by the azureml-model-deployment header, else one drawn by the traffic split."""
     traffic = {d: p for d, p in (endpoint.get("traffic") or {}).items() if p > 0}
     if wanted:
         traffic = {wanted: 100}
@@ -65,5 +69,20 @@ def _serving(endpoint: dict, registry: Registry, wanted: str | None = None) -> d
         raise NotFound(f"deployment {deployment_name!r} does not exist")
     if not dep.body.get("model_version"):
         return None
-    model = require(registry, "model", dep.body["model"], dep.body["model_version"]).body
-    return {**model, "_deployment": deployment_name}
+    return deployment_name, dep.body["model"], str(dep.body["model_version"])
+
+
+# A model version is immutable and a deployment only ever points at a converted one, so
+# where its ONNX file lies is looked up once, not on every request: that saves a query,
+# the decoding of the model's record and a path check per request. Keyed by registry, as
+# each host (and each test) has its own.
+_model_files: "weakref.WeakKeyDictionary[Registry, dict]" = weakref.WeakKeyDictionary()
+
+
+def _model_file(registry: Registry, blobs: BlobStore, name: str, version: str) -> Path:
+    known = _model_files.setdefault(registry, {})
+    path = known.get((name, version))
+    if path is None:
+        model = require(registry, "model", name, version).body
+        path = known[name, version] = onnx_file(blobs, model["onnx"]["path"])
+    return path

@@ -54,12 +54,24 @@ def parse_json(body: bytes) -> dict:
     if len(body) > MAX_JSON_BODY:
         raise BadRequest(f"request body is larger than {MAX_JSON_BODY} bytes")
     try:
-        value = json.loads(body or b"null")
+        value = json.loads(_text(body or b"null"))
     except ValueError as exc:
         raise BadRequest(f"request body is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise BadRequest("request body must be a JSON object")
     return value
+
+
+def _text(body: bytes) -> str | bytes:
+    """The body as text when it is UTF-8 (nearly always): json.loads decodes bytes with
+    the 'surrogatepass' handler, which has no fast path and costs ~25 µs per KiB, a
+    third of parsing a scoring request. Other encodings go to json.loads as they are."""
+    if json.detect_encoding(body) == "utf-8":
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    return body
 
 
 def view(body: dict) -> dict:

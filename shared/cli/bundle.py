@@ -62,7 +62,9 @@ def referenced_paths(spec: dict[str, Any]) -> list[tuple[str, str]]:
 
     add("code", spec.get("code"))
     add("path", spec.get("path"))  # data and model specs
-    for name, value in (spec.get("inputs") or {}).items():
+    inputs = spec.get("inputs")
+    # A wrong shape (`inputs: 5`) is the server's to refuse, naming the field.
+    for name, value in (inputs.items() if isinstance(inputs, dict) else ()):
         if isinstance(value, dict):
             add(f"inputs.{name}.path", value.get("path"))
     add_environment("environment", spec.get("environment"))
@@ -97,6 +99,8 @@ def bundle_spec_file(
         target = Path(os.path.abspath(spec_file.parent / ref))
         if not target.exists():
             raise CliError(f"{spec_file.name}: {where} refers to {ref}, which does not exist ({target})")
+        if where.endswith("code"):
+            _refuse_links_out(target, spec_file.name, where)
         targets.append(target)
     root = Path(os.path.commonpath([spec_file.parent, *targets]))
     members: dict[str, Path] = {_arcname(spec_file, root): spec_file}
@@ -131,6 +135,22 @@ def bundle_generated_spec(spec: dict[str, Any], spec_name: str = "spec.yml") -> 
         spec["path"] = f"./{target.name}"
     text = yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)
     return _tar(members, {spec_name: text.encode("utf-8")}), spec_name
+
+
+def _refuse_links_out(code: Path, spec_name: str, where: str) -> None:
+    """A code folder is uploaded as it is, so a link in it that leads outside would carry
+    an outside file into the snapshot: the server refuses such links in a dropped folder,
+    and so does the CLI. (Data and model paths may link elsewhere: data often does.)"""
+    if not code.is_dir():
+        return
+    inside = os.path.realpath(code)
+    for path in _walk(code):
+        if path.is_symlink():
+            real = os.path.realpath(path)
+            if os.path.commonpath([inside, real]) != inside:
+                raise CliError(f"{spec_name}: {where} holds a link {path.relative_to(code)} "
+                               f"that points outside the code folder ({real}); copy the "
+                               "file in, or pass it as an input")
 
 
 def _collect(target: Path, root: Path) -> dict[str, Path]:

@@ -185,6 +185,12 @@ def _dead_letter(groups, common) -> None:
     cmds = _group(groups, "dead-letter", "messages a queue gave up on")
     p = _command(cmds, "list", ops.dead_letter_list, common, "list a queue's dead letters")
     p.add_argument("--queue", required=True)
+    p = _command(cmds, "replay", ops.dead_letter_replay, common,
+                 "send dead letters back to their queue")
+    p.add_argument("--queue", required=True)
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--id", help="the dead-lettered message's id")
+    which.add_argument("--all", action="store_true", help="every dead letter of the queue")
 
 
 def _local(groups) -> None:

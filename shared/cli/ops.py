@@ -46,6 +46,20 @@ def dead_letter_list(args: argparse.Namespace, client: Client) -> int:
     return 0
 
 
+def dead_letter_replay(args: argparse.Namespace, client: Client) -> int:
+    """Send dead letters back to their queue (after fixing what made them fail): one by
+    --id, or every one the queue holds with --all. Prints what was replayed."""
+    queue = quote(args.queue)
+    if args.all:
+        ids = [m["id"] for m in client.json("GET", f"/api/dead-letters/{queue}")["value"]]
+    else:
+        ids = [args.id]
+    replayed = [client.json("POST", f"/api/dead-letters/{queue}/{quote(i)}/replay")
+                for i in dict.fromkeys(ids)]  # one replay per id, in listed order
+    emit(replayed, args.output)
+    return 0
+
+
 def _given(**options: Any) -> dict[str, Any]:
     # Options left out keep the callee's own defaults.
     return {k: v for k, v in options.items() if v is not None}

@@ -3,6 +3,8 @@ recording each resize with its reason; and the timer's tick that lets an idle po
 shrink when no run ends."""
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
 
 from shared.domain.errors import Conflict
@@ -63,7 +65,9 @@ def scale_pool(envelope: Envelope, *, registry: Registry, bus: Bus, clock: Clock
         if seen["runs"][run_id]["status"] in WAITING:
             bus.publish(Envelope(LaunchJob(run_id), id=f"{run_id}-launch",
                                  correlation_id=run_id, causation_id=envelope.id))
-    bus.publish(envelope.follow(PoolScaled(name, decision.target_nodes, decision.reason)))
+    bus.publish(Envelope(PoolScaled(name, decision.target_nodes, decision.reason),
+                         id=_scaled_id(name, body), correlation_id=envelope.correlation_id,
+                         causation_id=envelope.id))
 
 
 def tick_pools(*, registry: Registry, bus: Bus, clock: Clock) -> list[str]:
@@ -78,6 +82,16 @@ def tick_pools(*, registry: Registry, bus: Bus, clock: Clock) -> list[str]:
     for name in names:
         bus.publish(Envelope(ScalePool(name), id=f"{name}-tick-{now}", correlation_id=name))
     return names
+
+
+def _scaled_id(name: str, pool: dict) -> str:
+    """PoolScaled is named by the pool state it announces, not by the message that
+    caused it: a ScalePool sent again (a producer's retry, a tick that changes nothing)
+    finds the same state and sends a duplicate that the bus drops."""
+    state = [pool.get("target_nodes"), pool.get("allocations"), pool.get("idle_since"),
+             pool.get("resize_history", [])[-1:]]
+    return f"{name}-scaled-" + hashlib.sha256(json.dumps(state, sort_keys=True).encode()
+                                              ).hexdigest()[:24]
 
 
 def _create_local_pool(registry: Registry, clock: Clock) -> None:

@@ -36,5 +36,8 @@ def register_data(envelope: Envelope, *, blobs: BlobStore, registry: Registry,
 
 
 def _announce(envelope: Envelope, body: dict, bus: Bus) -> None:
-    bus.publish(envelope.follow(DataRegistered(body["name"], body["version"],
-                                               body["fingerprint"])))
+    # Named by the version, not derived from this envelope: the same registration sent
+    # again under a new id announces nothing new.
+    bus.publish(Envelope(DataRegistered(body["name"], body["version"], body["fingerprint"]),
+                         id=f"data-{body['name']}-{body['version']}-registered",
+                         correlation_id=envelope.correlation_id, causation_id=envelope.id))

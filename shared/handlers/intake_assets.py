@@ -126,14 +126,23 @@ def submit_deployment(spec, *, key: str, registry: Registry, bus: Bus, clock: Cl
     if not registry.list("model", spec.model.name):
         raise InvalidSpec(f"model {spec.model.name!r} is not registered; register it first "
                           "(mlcycle model create)")
+    wanted = spec.model.version
+    if wanted and registry.get("model", spec.model.name, str(wanted)) is None:
+        # Refused here: the deploy handler would dead-letter it and leave it Creating.
+        raise InvalidSpec(f"model {spec.model.name}:{wanted} is not registered")
     name = f"{endpoint}/{spec.name}"
     existing = registry.get("deployment", name)
+    if existing is not None and existing.body.get("intake_key") == key:
+        # The same submission again (an HTTP retry): setting it back to Creating would
+        # leave it there, since its DeployModel is a duplicate the bus drops.
+        return existing.body
     body = dict(existing.body) if existing else {"model_version": None,
                                                  "created_at": clock.now()}
     body.update(name=spec.name, endpoint=endpoint, model=spec.model.name,
                 model_ref={"version": spec.model.version, "label": spec.model.label},
                 state="Creating", error=None, all_traffic=all_traffic,
-                instance_type=spec.instance_type, instance_count=spec.instance_count)
+                instance_type=spec.instance_type, instance_count=spec.instance_count,
+                intake_key=key)
     body = registry.put(Record("deployment", name, "", body)).body
     bus.publish(Envelope(DeployModel(endpoint, spec.name), id=f"deploy-{name}-{key}",
                          correlation_id=endpoint))

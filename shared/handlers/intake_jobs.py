@@ -37,6 +37,9 @@ def submit_job(spec, *, key: str, blobs: BlobStore, registry: Registry, bus: Bus
         raise InvalidSpec(f"a job named {run_id!r} already exists")
     compute = _check_compute(spec, registry)
     environment = environment_of_spec(spec)  # refused here, before anything is uploaded
+    # Data references are checked before any upload too: a refused spec leaves no blob.
+    inputs = {n: _resolve_input(n, i, blobs, registry)
+              for n, i in sorted(spec.inputs.items(), key=lambda item: item[1].kind == "local")}
     body = {
         "name": run_id, "type": "command", "intake_key": key,
         "display_name": spec.display_name or run_id,
@@ -46,7 +49,7 @@ def submit_job(spec, *, key: str, blobs: BlobStore, registry: Registry, bus: Bus
         "distribution": spec.distribution, "timeout_s": spec.timeout_s,
         "environment_spec": to_record(environment), "warnings": list(environment.warnings),
         "snapshot": upload_code(spec.code, blobs) if spec.code else empty_snapshot(blobs),
-        "inputs": {n: _resolve_input(n, i, blobs, registry) for n, i in spec.inputs.items()},
+        "inputs": {n: inputs[n] for n in spec.inputs},
         "outputs": {n: {"type": o.type, "path": f"runs/{run_id}/named_outputs/{n}"}
                     for n, o in spec.outputs.items()},
         "status": RunStatus.NOT_STARTED.value,

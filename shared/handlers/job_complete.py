@@ -12,6 +12,7 @@ from shared.domain.messages import (CompleteJob, Envelope, JobCompleted, JobFail
 from shared.domain.records import require
 from shared.domain.runs import transition
 from shared.domain.status import RunStatus
+from shared.faults import pause_point
 from shared.ports import BlobStore, Bus, Clock, Compute, NodeState, Registry
 from shared.runner.metrics import read_run_metrics
 
@@ -56,6 +57,7 @@ def complete_job(envelope: Envelope, *, registry: Registry, compute: Compute,
         metrics={k: _finite(v[-1]["value"]) for k, v in history.items() if v},
         metric_history=history, params=params,
         log_tail=_log_tail(blobs, msg.run_id, state.failed_rank))
+    pause_point("job-complete", "recorded")  # crash tests: ended, follow-ups not yet sent
     _follow_up(envelope, body or require(registry, "run", msg.run_id).body, bus)
 
 

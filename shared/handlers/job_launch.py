@@ -36,7 +36,11 @@ def launch_job(envelope: Envelope, *, registry: Registry, compute: Compute, bus:
                                registry=registry, bus=bus, clock=clock)
     compute.submit(plan)  # idempotent: a redelivery finds the node already started
     transition(registry, msg.run_id, RunStatus.STARTING, clock)
-    bus.publish(envelope.follow(JobLaunched(msg.run_id)))
+    # Named by the run, not derived from this envelope: a LaunchJob sent again under a
+    # new id (a producer's retry, a duplicate past the bus's detection window) must not
+    # announce a second launch.
+    bus.publish(Envelope(JobLaunched(msg.run_id), id=f"{msg.run_id}-launched",
+                         correlation_id=envelope.correlation_id, causation_id=envelope.id))
 
 
 def _in_environment(envelope: Envelope, plan: LaunchPlan, run: dict, envs: Path, *,

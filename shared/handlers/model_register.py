@@ -4,6 +4,7 @@ from __future__ import annotations
 from shared.domain.errors import Conflict, PermanentError
 from shared.domain.messages import Envelope, ModelRegistered, RegisterModel
 from shared.domain.records import update
+from shared.faults import pause_point
 from shared.handlers.intake_assets import model_body
 from shared.ports import BlobStore, Bus, Clock, Record, Registry
 
@@ -30,6 +31,7 @@ def register_model(envelope: Envelope, *, blobs: BlobStore, registry: Registry, 
         target = f"models/{msg.name}/{version}"
         for name in files:
             blobs.put(f"{target}/{name[len(base):].lstrip('/')}", blobs.get(name))
+            pause_point("model-register", "copying")  # crash tests: a version half stored
         lineage = {"run": msg.run_id or None, "data": _data_lineage(registry, msg.run_id)}
         update(registry, "model", msg.name, version,
                lambda body: body.update(state="Registered", path=target, lineage=lineage,

@@ -6,6 +6,7 @@ from typing import Callable
 
 from shared.domain import messages as m
 from shared.domain.errors import PermanentError
+from shared.faults import pause_point
 from shared.handlers.compute_scale import scale_pool
 from shared.handlers.data_register import register_data
 from shared.handlers.deploy import deploy_model, record_failed_conversion, roll_out_latest
@@ -38,4 +39,6 @@ def handle(queue: str, body: bytes | str, ports: dict) -> None:
     handler = HANDLERS[type(envelope.message)]
     wanted = {n for n, p in inspect.signature(handler).parameters.items()
               if p.kind is p.KEYWORD_ONLY}
+    pause_point(envelope.type, "taken")  # a crash test's stop: taken, nothing done yet
     handler(envelope, **{n: ports[n] for n in wanted})
+    pause_point(envelope.type, "handled")  # done, but the bus has not heard so

@@ -8,7 +8,7 @@ import posixpath
 import tempfile
 from pathlib import Path
 
-from shared.domain.errors import InvalidSpec
+from shared.domain.errors import PermanentError
 from shared.handlers.intake import accept_spec
 from shared.ports import BlobStore, Bus, Clock, Record, Registry
 
@@ -37,7 +37,9 @@ def accept_dropped_spec(blob_path: str, data: bytes, *, blobs: BlobStore,
             return None
         outcome = _accept(blob_path, key, blobs=blobs, registry=registry, bus=bus, clock=clock)
         blobs.delete(error_path(blob_path))
-    except InvalidSpec as exc:
+    # Every permanent refusal, not only a schema's: a deployment naming an endpoint that
+    # does not exist (NotFound) must get its error file too, not a trigger retried in vain.
+    except PermanentError as exc:
         outcome = {"spec": blob_path, "error": {"code": exc.code, "message": str(exc)},
                    "time": clock.now()}
         blobs.put(error_path(blob_path), json.dumps(outcome, indent=2).encode())

@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 from shared.bootstrap import Container, bootstrap, install
+from shared.handlers.gave_up import record_gave_up
 from shared.localhost.http_server import make_server
 from shared.localhost.triggers import read_triggers
 from shared.localhost.watchers import BlobWatcher, run_timer
@@ -35,16 +36,21 @@ class LocalHost:
 
         self.triggers = read_triggers(function_app.app)
         self._stop = threading.Event()
-        self.workers = QueueWorkers(self.container.bus, self.triggers)
+        self.workers = QueueWorkers(self.container.bus, self.triggers, gave_up=self._gave_up)
         self.server = make_server(self.triggers, self.key, host, port)
         self.host, self.port = host, self.server.server_address[1]
         self.watchers = [BlobWatcher(self.container.blobs, t, self._stop)
                          for t in self.triggers if t.kind == "blobTrigger"]
         self._threads: list[threading.Thread] = []
 
+    def _gave_up(self, body: bytes, reason: str) -> None:
+        p = self.container.ports()
+        record_gave_up(body, reason, registry=p["registry"], bus=p["bus"], clock=p["clock"])
+
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host  # IPv6 literal
+        return f"http://{host}:{self.port}"
 
     def start(self) -> "LocalHost":
         self.workers.start()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Callable
 
 import azure.functions as func
 
@@ -17,8 +18,12 @@ log = logging.getLogger("mlcycle.host")
 
 
 class QueueWorkers:
-    def __init__(self, bus: Bus, triggers: list[Trigger], *, threads_per_queue: int = 1):
+    def __init__(self, bus: Bus, triggers: list[Trigger], *, threads_per_queue: int = 1,
+                 gave_up: Callable[[bytes, str], None] | None = None):
+        """gave_up(body, reason) runs after a message is dead-lettered, so that the
+        record it concerned does not wait on it forever (shared.handlers.gave_up)."""
         self.bus = bus
+        self.gave_up = gave_up
         self.triggers = [t for t in triggers if t.kind == "serviceBusTrigger"]
         self.threads_per_queue = threads_per_queue
         self.errors: list[tuple[str, BaseException]] = []
@@ -84,11 +89,23 @@ class QueueWorkers:
             log.warning("%s: %s dead-lettered: %s", trigger.queue, received.envelope.type, exc)
             self.errors.append((trigger.queue, exc))
             self.bus.dead_letter(received, f"{exc.code}: {exc}")
+            self._gave_up(received, f"{exc.code}: {exc}")
             return
         except Exception as exc:
             log.warning("%s: %s failed (delivery %d): %r", trigger.queue,
                         received.envelope.type, received.delivery_count, exc)
             self.errors.append((trigger.queue, exc))
-            self.bus.abandon(received, f"{type(exc).__name__}: {exc}")
+            reason = f"{type(exc).__name__}: {exc}"
+            self.bus.abandon(received, reason)
+            if received.delivery_count >= self.bus.max_deliveries:  # abandon dead-lettered it
+                self._gave_up(received, f"MaxDeliveryCountExceeded: {reason}")
             return
         self.bus.complete(received)
+
+    def _gave_up(self, received, reason: str) -> None:
+        if self.gave_up is None:
+            return
+        try:
+            self.gave_up(received.envelope.to_json().encode(), reason)
+        except Exception:  # the message is dead-lettered with its reason either way
+            log.exception("recording the failure of %s failed", received.envelope.id)

@@ -20,6 +20,7 @@ FRAMEWORKS = {"scikitlearn": "sklearn", "sklearn": "sklearn", "scikit-learn": "s
               "tf": "tensorflow", "keras": "keras", "tf.keras": "keras",
               "pytorch": "pytorch", "torch": "pytorch"}
 STDERR_TAIL = 2000
+PARENT_ENV = "MLCYCLE_CONVERT_PARENT"  # the pid of the process waiting for the child
 
 
 @dataclass(frozen=True)
@@ -159,4 +160,5 @@ def _child_env() -> dict:
         p for p in (str(_project_root()), env.get("PYTHONPATH")) if p)
     # TensorFlow's C++ start-up chatter would bury the reason in the stderr tail.
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env[PARENT_ENV] = str(os.getpid())  # the child ends itself if this process dies
     return env

@@ -11,10 +11,13 @@ import argparse
 import json
 import os
 import sys
+import threading
+import time
 import warnings
 from pathlib import Path
 
-from shared.onnx.conversion import ConversionError, framework_kind
+from shared.faults import pause_point
+from shared.onnx.conversion import PARENT_ENV, ConversionError, framework_kind
 
 # Each converter lives in its own module so that only its framework is imported.
 CONVERTERS = {
@@ -29,12 +32,27 @@ CONVERTERS = {
 def main(argv: list[str] | None = None) -> int:
     """Run one conversion; see the module docstring. Returns the exit status."""
     args = _parser().parse_args(argv)
+    _end_with_parent(os.environ.get(PARENT_ENV))
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    pause_point("onnx-convert", "converting")  # crash tests: the host dies while we run
     report = run(Path(args.model_dir), out_dir, args.framework, json.loads(args.tags_json),
                  sample_data=_path(args.sample_data), onnx_file=_path(args.onnx_file))
     _write_report(out_dir, report)
     return 0
+
+
+def _end_with_parent(parent: str | None) -> None:
+    """A host that dies (SIGKILL, a crash) never reads this conversion's verdict, and the
+    next host converts again: without this watch the child would run on as an orphan."""
+    if not parent:
+        return  # started by hand: nobody waits for us
+
+    def watch() -> None:
+        while os.getppid() == int(parent):
+            time.sleep(0.5)
+        os._exit(1)
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def run(model_dir: Path, out_dir: Path, framework: str, tags: dict, *,

@@ -80,8 +80,9 @@ def _split_orient(frame: dict, sig: ModelSignature, max_rows: int) -> dict:
     rows, columns = frame["data"], frame.get("columns")
     if not isinstance(rows, list):
         raise BadRequest(f"'input_data.data' must be a list of rows, got {_json_type(rows)}")
-    if columns is not None and not isinstance(columns, list):
-        raise BadRequest(f"'input_data.columns' must be a list, got {_json_type(columns)}")
+    if columns is not None and not (isinstance(columns, list)
+                                    and all(isinstance(c, str) for c in columns)):
+        raise BadRequest("'input_data.columns' must be a list of column names")
     if columns is not None and len(sig.inputs) > 1 and set(columns) == set(sig.input_names):
         return _columns_as_inputs(rows, columns, sig, max_rows)
     spec = _only_input(sig)
@@ -152,6 +153,8 @@ def _oip_input(item: Any, sig: ModelSignature, max_rows: int) -> tuple[str, np.n
         raise BadRequest('each of \'inputs\' must be an object with "name", "shape", '
                          '"datatype" and "data"')
     name, shape, datatype = item["name"], item["shape"], item["datatype"]
+    if not isinstance(name, str) or not isinstance(datatype, str):
+        raise BadRequest("each of 'inputs' needs a string \"name\" and \"datatype\"")
     spec = sig.input(name)
     if spec is None:
         raise BadRequest(f"unknown input {name!r}; the model's inputs are {sig.input_names}")

@@ -31,7 +31,7 @@ def prediction_list(output: Any) -> list:
     array = as_array(output)
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
-    return _plain(array.tolist())
+    return _json_values(array)
 
 
 def oip_reply(names: list[str], outputs: list[Any], *, model_name: str,
@@ -42,7 +42,7 @@ def oip_reply(names: list[str], outputs: list[Any], *, model_name: str,
         array = as_array(output)
         tensors.append({"name": name, "shape": list(array.shape),
                         "datatype": oip_datatype_of(array),
-                        "data": _plain(array.reshape(-1).tolist())})
+                        "data": _json_values(array.reshape(-1))})
     return {"model_name": model_name, "model_version": model_version,
             "id": request_id if request_id is not None else str(uuid.uuid4()),
             "outputs": tensors}
@@ -51,6 +51,14 @@ def oip_reply(names: list[str], outputs: list[Any], *, model_name: str,
 def oip_datatype_of(array: np.ndarray) -> str:
     """The OIP datatype of the values as they are, strings being BYTES."""
     return NUMPY_TO_OIP.get(array.dtype.name, "BYTES")
+
+
+def _json_values(array: np.ndarray) -> list:
+    # Numbers are JSON as tolist() leaves them; only string tensors need walking (a
+    # walk costs ~0.15 µs a value, 90 µs for a 64 x 10 reply).
+    if array.dtype.kind in "biuf":
+        return array.tolist()
+    return _plain(array.tolist())
 
 
 def _plain(values: list) -> list:

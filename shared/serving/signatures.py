@@ -114,9 +114,19 @@ def load_session(onnx_path: Path, providers: list[str] | None = None) -> Any:
         raise NotFound(f"no ONNX model at {path}")
     try:
         return onnxruntime.InferenceSession(
-            str(path), providers=providers or ["CPUExecutionProvider"])
+            str(path), _session_options(onnxruntime),
+            providers=providers or ["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
         raise InvalidModel(f"cannot load ONNX model {path.name}: {exc}") from exc
+
+
+def _session_options(onnxruntime: Any) -> Any:
+    # Requests already run side by side, one thread each. onnxruntime's own pool would
+    # spin-wait between ops on every run: with tiny models on few cores that burns the
+    # CPU the other requests (and the HTTP server) need.
+    options = onnxruntime.SessionOptions()
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
 
 
 def signature(onnx_path: Path) -> dict:

@@ -175,3 +175,21 @@ def test_locally_the_trigger_raises_for_the_queue_workers_to_settle(tmp_path):
             call("job-launch", delivered(LAUNCH.to_json().encode(), message_id=LAUNCH.id))
     finally:
         install(None)
+
+
+def test_a_parked_registration_ends_its_data_version_with_the_reason(azure_like, namespace,
+                                                                     tmp_path):
+    from shared.domain.messages import RegisterData
+    from shared.ports import Record
+
+    container = azure_like()
+    container.registry.put(Record("data", "d", "1", {"name": "d", "version": "1",
+                                                     "state": "Registering"}), etag="")
+    envelope = Envelope(RegisterData(name="d", version="1", source="uploads/none"),
+                        correlation_id="d")
+    call("data-register", delivered(envelope.to_json().encode(), message_id=envelope.id,
+                                    properties={"type": "RegisterData", "attempt": 2}))
+    assert namespace.sent[PARKING_QUEUE]
+    body = container.registry.get("data", "d", "1").body
+    assert body["state"] == "Failed"
+    assert "FileNotFoundError" in body["error"]["message"]

@@ -133,3 +133,28 @@ class TestBundleGeneratedSpec:
         data, spec_path = bundle_generated_spec({"name": "m", "path": uri})
         assert names(data) == {"spec.yml"}
         assert yaml.safe_load(read(data, spec_path))["path"] == uri
+
+
+class TestLinks:
+    def test_a_link_out_of_the_code_folder_is_refused_naming_it(self, tmp_path):
+        secret = tmp_path / "outside.txt"
+        secret.write_text("not for the snapshot")
+        (tmp_path / "job" / "src").mkdir(parents=True)
+        (tmp_path / "job" / "src" / "train.py").write_text("print(1)\n")
+        (tmp_path / "job" / "src" / "notes.txt").symlink_to(secret)
+        spec = tmp_path / "job" / "job.yml"
+        spec.write_text("command: python train.py\ncode: ./src\n")
+        with pytest.raises(CliError, match=r"code holds a link notes.txt that points outside"):
+            bundle_spec_file(spec)
+
+    def test_a_link_inside_the_code_folder_is_kept(self, tmp_path):
+        (tmp_path / "src").mkdir()
+        (tmp_path / "src" / "train.py").write_text("print(1)\n")
+        (tmp_path / "src" / "alias.py").symlink_to(tmp_path / "src" / "train.py")
+        spec = tmp_path / "job.yml"
+        spec.write_text("command: python train.py\ncode: ./src\n")
+        bundle, _ = bundle_spec_file(spec)
+        assert bundle
+
+    def test_inputs_of_a_wrong_shape_are_left_to_the_server(self):
+        assert referenced_paths({"inputs": 5, "code": "./src"}) == [("code", "./src")]

@@ -170,6 +170,22 @@ def test_a_canceled_run_ends_canceled_with_no_process_left(compute, blobs, tmp_p
     adopted.cancel("run-cancel")  # a second cancel is harmless
 
 
+def test_a_node_whose_host_died_before_writing_its_pid_is_adopted_not_launched_again(
+        compute, blobs, tmp_path):
+    plan = job(blobs, "run-nopid", "python sleeper.py")
+    compute.submit(plan)
+    pids = pids_of_sleeper(compute, "run-nopid")
+    (compute.work_root / "run-nopid/node-0/pid.json").unlink()  # the host died just before
+    adopted = LocalCompute(tmp_path / "work", blobs=blobs)
+    assert adopted.poll("run-nopid").state == "running"
+
+    adopted.submit(plan)  # the launch message, delivered again
+    assert pids_of_sleeper(adopted, "run-nopid") == pids
+    adopted.cancel("run-nopid")
+    assert finished(adopted, "run-nopid").reason == "canceled"
+    assert wait_for(lambda: not any(alive(p) for p in pids), within_s=10)
+
+
 def test_a_bootstrap_killed_without_a_word_is_reported_lost(compute, blobs):
     compute.submit(job(blobs, "run-lost", "python sleeper.py"))
     pids = pids_of_sleeper(compute, "run-lost")

@@ -132,6 +132,16 @@ class FakeReceiver:
     def complete_message(self, message):
         self._take(message)
 
+    def abandon_message(self, message):
+        self._take_lock(message)["lock"] = None
+
+    def _take_lock(self, message) -> dict:
+        entry = next((e for e in self.namespace.entries.get(self.entity, [])
+                      if e["lock"] == message.lock_token), None)
+        if entry is None or self.lose_locks:
+            raise MessageLockLostError(message="the lock expired")
+        return entry
+
     def dead_letter_message(self, message, reason=None, error_description=None):
         entry = self._take(message)
         self.namespace.enqueue(f"{self.entity}/$deadletterqueue", entry["message"], {
