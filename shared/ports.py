@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Mapping, Protocol
 
 from shared.domain.messages import Envelope
 
@@ -74,6 +74,18 @@ class Record:
     etag: str = ""
 
 
+FILTERABLE = ("compute", "status", "state")  # body fields Registry.list can filter on
+
+
+def checked_filter(where: Mapping[str, str] | None) -> dict[str, str]:
+    """`where` of Registry.list, refused if it names a field the adapters do not index."""
+    where = dict(where or {})
+    if unknown := sorted(set(where) - set(FILTERABLE)):
+        raise ValueError(f"cannot filter records on {', '.join(unknown)}; "
+                         f"only on {', '.join(FILTERABLE)}")
+    return where
+
+
 class Registry(Protocol):
     """Records of datasets, runs, models, endpoints, deployments and computes, keyed by
     (kind, name, version); optimistic concurrency on the etag."""
@@ -83,7 +95,13 @@ class Registry(Protocol):
         """Insert or replace. etag None: unconditional; "": must not exist yet;
         otherwise must match the stored etag. Raises Conflict."""
         ...
-    def list(self, kind: str, name: str | None = None) -> list[Record]: ...
+    def list(self, kind: str, name: str | None = None, *,
+             where: Mapping[str, str] | None = None) -> list[Record]:
+        """Records of kind (and name), in insertion order; `where` keeps those whose
+        body has each given top-level field equal to the value. Only FILTERABLE fields
+        may be named: the adapters index them (a Table Storage query filters on them at
+        the server), so a timer does not read every run ever made."""
+        ...
     def allocate_version(self, kind: str, name: str, key: str) -> str:
         """The next integer version of name, reserved once per key: the same key always
         gets the same version, two keys never get the same one."""

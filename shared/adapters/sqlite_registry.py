@@ -6,9 +6,10 @@ import sqlite3
 import threading
 import uuid
 from pathlib import Path
+from typing import Mapping
 
 from shared.domain.errors import Conflict
-from shared.ports import Record
+from shared.ports import Record, checked_filter
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -74,11 +75,14 @@ class SqliteRegistry:
             raise
         return Record(record.kind, record.name, record.version, record.body, new_etag)
 
-    def list(self, kind: str, name: str | None = None) -> list[Record]:
+    def list(self, kind: str, name: str | None = None, *,
+             where: Mapping[str, str] | None = None) -> list[Record]:
         sql = "SELECT name, version, etag, body FROM records WHERE kind=?"
         args: tuple = (kind,)
         if name is not None:
-            sql, args = sql + " AND name=?", (kind, name)
+            sql, args = sql + " AND name=?", (*args, name)
+        for field, value in checked_filter(where).items():
+            sql, args = sql + f" AND json_extract(body, '$.{field}') = ?", (*args, value)
         rows = self._conn().execute(sql + " ORDER BY seq", args).fetchall()
         return [Record(kind, n, v, json.loads(b), e) for n, v, e, b in rows]
 

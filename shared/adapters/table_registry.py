@@ -5,7 +5,7 @@ import json
 import random
 import threading
 import time
-from typing import Callable, TypeVar
+from typing import Callable, Mapping, TypeVar
 
 from azure.core import MatchConditions
 from azure.core.exceptions import (HttpResponseError, ResourceExistsError,
@@ -13,7 +13,7 @@ from azure.core.exceptions import (HttpResponseError, ResourceExistsError,
 from azure.data.tables import TableClient, TableEntity, TableServiceClient, UpdateMode
 
 from shared.domain.errors import Conflict, PermanentError
-from shared.ports import Record
+from shared.ports import FILTERABLE, Record, checked_filter
 
 T = TypeVar("T")
 
@@ -22,6 +22,7 @@ T = TypeVar("T")
 _PART_CHARS = 32_000
 _MAX_PARTS = 15
 _ATTEMPTS = 60  # contended writes retry; each try lets at least one writer through
+_COLUMN = "f_"  # prefix of a filterable body field's column
 _UNVERSIONED = "~"  # RowKey of a record without version: escaping turns any "~" into "~7E"
 
 
@@ -81,7 +82,8 @@ class TableRegistry:
         # read, so that it keeps the record's creation stamp; a race just reads again.
         return write() if etag else _retry(write)
 
-    def list(self, kind: str, name: str | None = None) -> list[Record]:
+    def list(self, kind: str, name: str | None = None, *,
+             where: Mapping[str, str] | None = None) -> list[Record]:
         self._ensure_table()
         if name is not None:
             query, params = "PartitionKey eq @pk", {"pk": _partition(kind, name)}
@@ -89,6 +91,9 @@ class TableRegistry:
             # Every record partition of a kind starts with "r:<kind>:"; ";" follows ":".
             query, params = "PartitionKey ge @lo and PartitionKey lt @hi", {
                 "lo": f"r:{_escape(kind)}:", "hi": f"r:{_escape(kind)};"}
+        for field, value in checked_filter(where).items():  # columns _entity projects
+            query += f" and {_COLUMN}{field} eq @{field}"
+            params[field] = value
         entities = self.table.query_entities(query, parameters=params)
         return [_record(e) for e in sorted(entities, key=lambda e: e["created"])]
 
@@ -164,9 +169,13 @@ class TableRegistry:
 
     @staticmethod
     def _entity(record: Record, parts: dict, created: str) -> dict:
+        # The filterable fields are projected into columns of their own, so that `list`
+        # filters at the server. Entities are written whole (REPLACE), so they stay true.
+        columns = {f"{_COLUMN}{f}": v for f in FILTERABLE
+                   if isinstance(v := record.body.get(f), str)}
         return {"PartitionKey": _partition(record.kind, record.name),
                 "RowKey": _row(record.version), "kind": record.kind, "name": record.name,
-                "version": record.version, "created": created, **parts}
+                "version": record.version, "created": created, **columns, **parts}
 
     def _read(self, pk: str, rk: str) -> TableEntity | None:
         self._ensure_table()

@@ -37,7 +37,7 @@ def scale_pool(envelope: Envelope, *, registry: Registry, bus: Bus, clock: Clock
     seen: dict = {}
 
     def apply(body: dict) -> bool:
-        runs = {r.name: r.body for r in registry.list("run") if r.body.get("compute") == name}
+        runs = {r.name: r.body for r in registry.list("run", where={"compute": name})}
         held = {run_id: nodes for run_id, nodes in body.get("allocations", {}).items()
                 if run_id in runs and not RunStatus(runs[run_id]["status"]).terminal}
         waiting = sorted((r for r in runs.values()

@@ -13,9 +13,8 @@ WATCHED = (RunStatus.STARTING.value, RunStatus.RUNNING.value,
 def reconcile_runs(*, registry: Registry, compute: Compute, bus: Bus) -> list[str]:
     """Returns the run ids it asked job-complete to collect."""
     collected = []
-    for record in registry.list("run"):
-        if record.body["status"] not in WATCHED:
-            continue
+    watched = [r for status in WATCHED for r in registry.list("run", where={"status": status})]
+    for record in watched:
         state = compute.poll(record.name)
         # "running" with a failure: one node ended badly (or vanished) while its peers
         # run on; job-complete stops them.

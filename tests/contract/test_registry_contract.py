@@ -63,6 +63,23 @@ class TestRecords:
         registry.put(Record("run", "long", "", body))
         assert registry.get("run", "long").body == body
 
+    def test_list_filters_on_a_field_and_follows_its_changes(self, registry):
+        registry.put(Record("run", "a", "", {"compute": "gpu", "status": "Running"}))
+        registry.put(Record("run", "b", "", {"compute": "cpu", "status": "Running"}))
+        registry.put(Record("run", "c", "", {"compute": "gpu", "status": "Completed"}))
+        registry.put(Record("run", "d", "", {"compute": 7}))  # not a string: never matches
+        assert [r.name for r in registry.list("run", where={"compute": "gpu"})] == ["a", "c"]
+        assert [r.name for r in registry.list(
+            "run", where={"compute": "gpu", "status": "Running"})] == ["a"]
+        update(registry, "run", "a", "", lambda b: b.update(status="Completed"))
+        assert registry.list("run", where={"compute": "gpu", "status": "Running"}) == []
+        assert [r.name for r in registry.list("run", where={"status": "Completed"})] == ["a", "c"]
+        assert registry.list("model", where={"status": "Running"}) == []
+
+    def test_list_refuses_a_field_it_cannot_filter_on(self, registry):
+        with pytest.raises(ValueError, match="cannot filter records on owner"):
+            registry.list("run", where={"owner": "me"})
+
     def test_concurrent_read_modify_writes_lose_no_update(self, registry):
         registry.put(Record("run", "r", "", {"count": 0}))
 
