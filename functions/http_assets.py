@@ -44,6 +44,20 @@ def show_model(req: func.HttpRequest) -> func.HttpResponse:
                                                registry=p["registry"]))
 
 
+@bp.route(route="models/{name}/versions/{version}/files", methods=["GET"])
+def list_model_files(req: func.HttpRequest) -> func.HttpResponse:
+    r = req.route_params
+    return respond(lambda p: assets.list_model_files(r["name"], r["version"],
+                                                     registry=p["registry"], blobs=p["blobs"]))
+
+
+@bp.route(route="models/{name}/versions/{version}/files/{*path}", methods=["GET"])
+def get_model_file(req: func.HttpRequest) -> func.HttpResponse:
+    r = req.route_params
+    return respond(lambda p: assets.get_model_file(r["name"], r["version"], r["path"],
+                                                   registry=p["registry"], blobs=p["blobs"]))
+
+
 @bp.route(route="computes", methods=["POST"])
 def create_compute(req: func.HttpRequest) -> func.HttpResponse:
     return respond(lambda p: submit("compute", req.get_body(), request_id=request_id(req),

@@ -138,6 +138,11 @@ def _model(groups, common) -> None:
                         "model")
     p.add_argument("-t", "--type", help="custom_model (default), mlflow_model, triton_model")
     p.add_argument("--tags", nargs="+", action="extend", type=set_pair, metavar="KEY=VALUE")
+    d = _command(cmds, "download", assets.model_download, common,
+                 "download a model version's files")
+    d.add_argument("-n", "--name", required=True)
+    d.add_argument("-v", "--version", required=True, help="a version, or latest")
+    d.add_argument("-p", "--download-path", default=".", help="files go to PATH/<name>/")
 
 
 def _compute(groups, common) -> None:

@@ -63,6 +63,15 @@ def test_a_foreign_job_file_trains_registers_converts_deploys_and_scores(cli, ir
     assert model["onnx"]["parity"]["passed"] is True
     assert model["lineage"]["run"] == run["name"]
 
+    # The registered file comes back byte for byte, with the ONNX conversion beside it.
+    code, _, err = cli("model", "download", "-n", "iris-forest", "-v", "latest",
+                       "-p", iris_job / "models")
+    assert code == 0, err
+    fetched = iris_job / "models" / "iris-forest"
+    trained = (download / "outputs" / "iris-model.pkl").read_bytes()
+    assert (fetched / "iris-model.pkl").read_bytes() == trained
+    assert (fetched / "onnx" / "model.onnx").stat().st_size > 0
+
     endpoint_yml = iris_job / "endpoint.yml"
     endpoint_yml.write_text("name: iris\nauth_mode: key\n")
     cli.json("online-endpoint", "create", "-f", endpoint_yml)

@@ -1,12 +1,16 @@
 """`mlcycle data ...`, `mlcycle model ...` and `mlcycle compute ...` against a fake API."""
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import tarfile
 
+import pytest
 import yaml
 
+from shared.cli import assets
+from shared.cli.errors import CliError
 from shared.cli.main import main
 from tests.unit.test_cli_fakeapi import Answer, api, snapshot_accepted  # noqa: F401
 
@@ -110,3 +114,15 @@ class TestComputeCreate:
             "name": "gpu", "type": "amlcompute", "size": "Standard_NC6", "min_instances": 0,
             "max_instances": 2, "idle_time_before_scale_down": 120, "tier": "low_priority",
         }
+
+
+
+def test_model_download_refuses_a_listing_that_escapes_the_folder(tmp_path):
+    class Listing:  # a server answering with a path that climbs out
+        def json(self, method, route):
+            return {"name": "m", "version": "1", "value": ["../../evil.txt"]}
+
+    args = argparse.Namespace(name="m", version="1", download_path=str(tmp_path))
+    with pytest.raises(CliError, match="outside"):
+        assets.model_download(args, Listing())
+    assert not (tmp_path.parent / "evil.txt").exists()
