@@ -38,4 +38,15 @@ demo: $(VENV)/.dev
 test: $(VENV)/.dev $(TOOLS)/node_modules/.bin/azurite $(CHECKOV)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-.PHONY: setup demo test
+# docs/reliability.md: the reliability tests run with the fault ledger on.
+reliability: $(VENV)/.dev
+	$(BIN)/python -m tests.reliability.report
+
+# BENCHMARKS.md: the benchmark suite. --setup puts full MLflow (the peer it is compared
+# with) and py-spy in .tools/bench-mlflow-venv, away from the project's mlflow-skinny;
+# system-deps.sh brings wrk, the load generator.
+bench: $(VENV)/.dev
+	scripts/system-deps.sh
+	$(BIN)/python -m bench --setup
+
+.PHONY: setup demo test reliability bench

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages the tests need: OpenMPI (mpirun, and mpicc to build mpi4py), and
-# shellcheck for infra/deploy.sh.
+# the linter for infra/deploy.sh (shellcheck); and wrk, the load generator of `make bench`.
 set -euo pipefail
-if command -v mpirun >/dev/null && command -v mpicc >/dev/null && command -v shellcheck >/dev/null; then
+if command -v mpirun >/dev/null && command -v mpicc >/dev/null && command -v shellcheck >/dev/null \
+    && command -v wrk >/dev/null; then
   exit 0
 fi
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq openmpi-bin libopenmpi-dev shellcheck >/dev/null
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq openmpi-bin libopenmpi-dev shellcheck wrk >/dev/null

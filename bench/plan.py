@@ -1,0 +1,41 @@
+"""How much the suite measures: the full run (minutes, for BENCHMARKS.md) and the quick
+one (seconds, run by the tests so the suite never rots; its figures mean nothing)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Plan:
+    quick: bool = False
+    areas: tuple[str, ...] = ("payoff", "events", "scoring", "registration", "jobs",
+                              "coldstart")
+    models: tuple[str, ...] = ("sklearn", "torch")  # served and compared with MLflow
+    batches: tuple[int, ...] = (1, 64)
+    clients: tuple[int, ...] = (1, 16)
+    rounds: int = 5  # every figure is the median of this many runs
+    duration_s: float = 3.0  # one load-generator run
+    warmup_s: float = 1.0
+    ort_s: float = 1.0  # one in-process onnxruntime timing loop
+    mlflow: bool = True
+    loadgen: str | None = None  # None: wrk when installed, else the asyncio client
+    job_repeats: int = 5
+    registration_models: tuple[str, ...] = ("sklearn", "torch", "keras")
+    registration_repeats: int = 3
+    event_messages: int = 2000
+    event_hops: int = 200
+    cold_repeats: int = 3
+    payoff_models: tuple[str, ...] = ("sklearn", "torch", "keras")
+    payoff_s: float = 1.0
+
+    @property
+    def trained(self) -> tuple[str, ...]:
+        """Every framework some area needs."""
+        return tuple(dict.fromkeys(self.models + self.registration_models
+                                   + self.payoff_models))
+
+
+QUICK = Plan(quick=True, models=("sklearn",), clients=(1, 4), rounds=2, duration_s=0.3,
+             warmup_s=0.2, ort_s=0.05, mlflow=False, loadgen="python", job_repeats=1,
+             registration_models=("sklearn",), registration_repeats=1, event_messages=100,
+             event_hops=20, cold_repeats=1, payoff_models=("sklearn",), payoff_s=0.05)
