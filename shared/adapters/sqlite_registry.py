@@ -21,6 +21,8 @@ CREATE TABLE IF NOT EXISTS versions (
     PRIMARY KEY (kind, name, key), UNIQUE (kind, name, version));
 """
 
+_WRITES_LOCK = threading.Lock()
+
 
 class SqliteRegistry:
     """Records in one SQLite file, safe across threads and processes. Each record has
@@ -32,6 +34,7 @@ class SqliteRegistry:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._writes = 0  # this instance's record writes, from any thread: see generation
         with self._conn() as db:
             db.executescript(_SCHEMA)
 
@@ -73,7 +76,19 @@ class SqliteRegistry:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        self._wrote()
         return Record(record.kind, record.name, record.version, record.body, new_etag)
+
+    def generation(self) -> tuple[int, int]:
+        """A token that changes whenever a record may have changed, for read caches
+        (scoring reads its endpoint's routing on every request). SQLite's data_version
+        moves with every commit of another connection, in this process or another; this
+        connection's own writes are counted apart, as data_version ignores them."""
+        return self._conn().execute("PRAGMA data_version").fetchone()[0], self._writes
+
+    def _wrote(self) -> None:
+        with _WRITES_LOCK:
+            self._writes += 1
 
     def list(self, kind: str, name: str | None = None, *,
              where: Mapping[str, str] | None = None) -> list[Record]:
@@ -122,3 +137,4 @@ class SqliteRegistry:
     def delete(self, kind: str, name: str, version: str = "") -> None:
         self._conn().execute("DELETE FROM records WHERE kind=? AND name=? AND version=?",
                              (kind, name, version))
+        self._wrote()
