@@ -120,20 +120,12 @@ def model_download(args: argparse.Namespace, client: Client) -> int:
     <--download-path>/<name>/, as `az ml model download` does."""
     from pathlib import Path
 
-    from shared.cli.jobs import quote_path
+    from shared.cli.jobs import fetch_files
 
     route = f"/api/models/{quote(args.name)}/versions/{quote(args.version)}/files"
     listing = client.json("GET", route)
-    target = (Path(args.download_path) / args.name).resolve()
-    for path in listing.get("value", []):
-        dest = (target / path).resolve()
-        # A listing must not write outside the download folder.
-        if os.path.commonpath([target, dest]) != str(target):
-            raise CliError(f"refusing to write {path!r} outside {target}")
-        data = client.request("GET", f"{route}/{quote_path(path)}", headers={"Accept": "*/*"}).body
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(data)
-    print(f"Downloaded {len(listing.get('value', []))} file(s) of model "
-          f"{listing.get('name', args.name)}:{listing.get('version', args.version)} to {target}",
-          file=sys.stderr)
+    files = listing.get("value", [])
+    target = fetch_files(client, route, files, Path(args.download_path) / args.name)
+    print(f"Downloaded {len(files)} file(s) of model {listing.get('name', args.name)}:"
+          f"{listing.get('version', args.version)} to {target}", file=sys.stderr)
     return 0

@@ -92,8 +92,15 @@ def download(args: argparse.Namespace, client: Client) -> int:
             raise CliError(f"job {args.name} has no files in output {args.output_name!r}")
     else:
         chosen = files if args.all else [f for f in files if f.startswith("outputs/")]
-    target = Path(args.download_path).resolve()
-    for path in chosen:
+    target = fetch_files(client, route, chosen, Path(args.download_path))
+    print(f"Downloaded {len(chosen)} file(s) of job {args.name} to {target}", file=sys.stderr)
+    return 0
+
+
+def fetch_files(client: Client, route: str, paths: list[str], folder: Path) -> Path:
+    """GET <route>/<path> for each path into folder (resolved, returned)."""
+    target = folder.resolve()
+    for path in paths:
         dest = (target / path).resolve()
         # A listing must not write outside the download folder.
         if os.path.commonpath([target, dest]) != str(target):
@@ -101,8 +108,7 @@ def download(args: argparse.Namespace, client: Client) -> int:
         data = client.request("GET", f"{route}/{quote_path(path)}", headers={"Accept": "*/*"}).body
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes(data)
-    print(f"Downloaded {len(chosen)} file(s) of job {args.name} to {target}", file=sys.stderr)
-    return 0
+    return target
 
 
 def quote_path(path: str) -> str:

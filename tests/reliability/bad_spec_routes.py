@@ -3,7 +3,6 @@ into the specs container, posted to the HTTP API as a bundle, and `mlcycle ... c
 -f`. Each returns what the caller was told: (status, message)."""
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import shutil
@@ -13,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from shared.handlers.spec_dropped import error_path
+from tests.cli_runs import run_mlcycle
 from tests.processes import wait_for
 
 CORPUS = Path(__file__).parent / "bad_specs"
@@ -61,15 +61,8 @@ def post_bundle(host, folder: Path, route: str) -> tuple[int, str]:
 
 def run_cli(host, *argv) -> tuple[int, str]:
     """`mlcycle ARGS` in process; a failed command is a 400 here when it exits 1."""
-    from shared.cli.main import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main([str(a) for a in argv])
-        except SystemExit as exc:
-            code = exc.code
-    return (400 if code == 1 else 200 if code == 0 else 500), err.getvalue() + out.getvalue()
+    code, out, err = run_mlcycle(*argv)
+    return (400 if code == 1 else 200 if code == 0 else 500), err + out
 
 
 def _call(host, path: str, body: bytes, content_type: str) -> tuple[int, str]:
