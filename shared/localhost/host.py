@@ -99,10 +99,14 @@ def write_config(url: str, key: str, home: Path | None = None) -> Path:
     home = home or mlcycle_home()
     home.mkdir(parents=True, exist_ok=True)
     path = home / "config.json"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # Written beside and renamed into place: a CLI reading it while `up` starts sees the
+    # old file or the whole new one, never an empty one.
+    partial = home / f".config.json.{os.getpid()}.tmp"
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         json.dump({"endpoint": url, "key": key}, f)
-    os.chmod(path, 0o600)
+    os.chmod(partial, 0o600)
+    os.replace(partial, path)
     return path
 
 
