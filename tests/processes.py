@@ -20,7 +20,7 @@ def processes_of(run_id: str) -> list[int]:
     return found
 
 
-def wait_for(condition, within_s: float = 60.0):
+def wait_for(condition, within_s: float = 60.0, what: str = "condition"):
     """condition()'s first truthy value, polled until within_s runs out."""
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
@@ -28,4 +28,4 @@ def wait_for(condition, within_s: float = 60.0):
         if value:
             return value
         time.sleep(0.05)
-    raise AssertionError(f"not true within {within_s}s")
+    raise AssertionError(f"{what}: not true within {within_s}s")

@@ -10,7 +10,9 @@ from azure.servicebus import (ServiceBusClient, ServiceBusMessage, ServiceBusRec
                               ServiceBusReceiveMode, ServiceBusSubQueue)
 from azure.servicebus.exceptions import MessageAlreadySettled, MessageLockLostError
 
-from shared.adapters.servicebus_parking import PARKING_QUEUE, forward_failure, parked_entry
+from shared.adapters.servicebus_parking import (PARKING_QUEUE, body_of as _body,
+                                                forward_failure, parked_entry,
+                                                property_of as _property)
 from shared.adapters.servicebus_replay import replay_dead_letter
 from shared.domain.errors import Conflict, PermanentError
 from shared.domain.messages import Envelope
@@ -260,20 +262,6 @@ def _attempts(message: ServiceBusReceivedMessage) -> int:
     # scheduled retry copy carries the attempts of the messages before it.
     earlier = int(_property(message, "attempt") or 0)
     return earlier + (message.delivery_count or 0) + 1
-
-
-def _property(message: ServiceBusReceivedMessage, name: str) -> Any:
-    # Application properties come back from the wire with bytes keys and string values.
-    properties = message.application_properties or {}
-    value = properties.get(name.encode(), properties.get(name))
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def _body(message: ServiceBusReceivedMessage) -> bytes:
-    body = message.body
-    if isinstance(body, (bytes, str)):
-        return body.encode() if isinstance(body, str) else body
-    return b"".join(body)  # a data body arrives as a sequence of sections
 
 
 def _peek_all(receiver) -> list[ServiceBusReceivedMessage]:

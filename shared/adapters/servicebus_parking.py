@@ -51,13 +51,26 @@ def forward_failure(bus: "ServiceBusBus", queue: str, body: bytes, *, message_id
 
 def parked_entry(message: Any, properties: dict) -> dict:
     """A parked message in the shape `Bus.dead_letters` lists."""
-    body = message.body
-    if not isinstance(body, (bytes, str)):
-        body = b"".join(body)
     return {"id": (message.message_id or "").removesuffix(".dead"),
             "type": properties.get("type"), "correlation_id": message.correlation_id or "",
-            "body": body.decode() if isinstance(body, bytes) else body,
+            "body": body_of(message).decode(),
             "reason": properties.get("reason") or "",
             "delivery_count": int(properties.get("attempt") or 0),
             "dead_lettered_at": message.enqueued_time_utc.isoformat()
             if message.enqueued_time_utc else None}
+
+
+def property_of(message: Any, name: str) -> Any:
+    """An application property of a received message. They come back from the wire with
+    bytes keys and string values."""
+    properties = message.application_properties or {}
+    value = properties.get(name.encode(), properties.get(name))
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def body_of(message: Any) -> bytes:
+    """A received message's body as bytes: a data body arrives as a sequence of sections."""
+    body = message.body
+    if isinstance(body, (bytes, str)):
+        return body.encode() if isinstance(body, str) else body
+    return b"".join(body)

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from azure.servicebus import ServiceBusMessage, ServiceBusReceiveMode, ServiceBusSubQueue
 
-from shared.adapters.servicebus_parking import PARKING_QUEUE
+from shared.adapters.servicebus_parking import PARKING_QUEUE, body_of, property_of as _property
 from shared.domain.errors import NotFound
 
 _BATCH = 50
@@ -63,9 +63,7 @@ def _replay_one(receiver, match, send, queue: str, base_id: str) -> bool:
 
 
 def _copy(message, base_id: str) -> ServiceBusMessage:
-    body = message.body
-    if not isinstance(body, (bytes, str)):
-        body = b"".join(body)  # a data body arrives as a sequence of sections
+    body = body_of(message)
     message_type = _property(message, "type")
     properties = {"type": message_type} if message_type else {}
     causation = _property(message, "causation_id")
@@ -76,9 +74,3 @@ def _copy(message, base_id: str) -> ServiceBusMessage:
         message_id=f"{base_id}.replay-{uuid.uuid4().hex[:12]}",
         correlation_id=message.correlation_id or None, subject=message_type or None,
         application_properties=properties)
-
-
-def _property(message, name: str) -> Any:
-    properties = message.application_properties or {}
-    value = properties.get(name.encode(), properties.get(name))
-    return value.decode() if isinstance(value, bytes) else value

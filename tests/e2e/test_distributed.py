@@ -8,22 +8,12 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.processes import processes_of
+from tests.processes import processes_of, wait_for
 
 JOBS = Path(__file__).parent / "distributed"
 TERMINAL = ("Completed", "Failed", "Canceled")
 pytestmark = pytest.mark.e2e
 
-
-
-def wait_for(condition, within_s: float, what: str):
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"{what}: not within {within_s} s")
 
 
 def finished(cli, name: str, within_s: float = 240) -> dict:

@@ -35,6 +35,8 @@ class FakeCredential:
 
 
 class FakeClock:
+    """Time that moves only when the test moves it."""
+
     def __init__(self) -> None:
         self.time = T0
 

@@ -74,16 +74,23 @@ def node_reported(container, run_id: str):
     return settle
 
 
-def test_each_message_of_a_job_lifecycle_delivered_twice_changes_nothing(tmp_path):
-    container, locks = local_world(tmp_path)
-    courier, findings = Courier(container, locks), Findings()
-    code = tmp_path / "code"
+def job_world(root, key: str):
+    """A local world with a deployment following model `m` and one submitted job:
+    (container, locks, run id)."""
+    container, locks = local_world(root)
+    code = root / "code"
     code.mkdir()
     (code / "train.py").write_text("print('train')\n")
     follow(container, "ep", "blue", "m")
     p = container.ports()
-    run_id = submit_job(job_spec(code), key="dups-1", blobs=p["blobs"], registry=p["registry"],
+    run_id = submit_job(job_spec(code), key=key, blobs=p["blobs"], registry=p["registry"],
                         bus=p["bus"], clock=p["clock"])["name"]
+    return container, locks, run_id
+
+
+def test_each_message_of_a_job_lifecycle_delivered_twice_changes_nothing(tmp_path):
+    container, locks, run_id = job_world(tmp_path, "dups-1")
+    courier, findings = Courier(container, locks), Findings()
     settle = node_reported(container, run_id)
 
     steps = [("compute-scale", "JobSubmitted", lambda: None),

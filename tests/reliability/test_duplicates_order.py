@@ -7,12 +7,11 @@ from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
 from shared.domain.messages import REGISTRY, Envelope, RegisterModel
-from shared.handlers.intake_jobs import submit_job
 from shared.handlers.registry import handle
 from tests.reliability.delivery import Courier, take
 from tests.reliability.ledger import record
 from tests.reliability.state import differences, local_world, masked, snapshot
-from tests.reliability.test_duplicates import follow, job_spec, node_reported
+from tests.reliability.test_duplicates import follow, job_world, node_reported
 
 # Times a node reads from its own clock: two worlds cannot agree on them.
 NODE_TIMES = ("start_time", "started_at")
@@ -44,14 +43,7 @@ def comparable(container) -> dict:
 
 
 def job_run_to_its_reports(root):
-    container, locks = local_world(root)
-    code = root / "code"
-    code.mkdir()
-    (code / "train.py").write_text("print('train')\n")
-    follow(container, "ep", "blue", "m")
-    p = container.ports()
-    run_id = submit_job(job_spec(code), key="order-1", blobs=p["blobs"], registry=p["registry"],
-                        bus=p["bus"], clock=p["clock"])["name"]
+    container, locks, run_id = job_world(root, "order-1")
     courier = Courier(container, locks)
     courier.once("compute-scale", "JobSubmitted")
     courier.once("job-launch", "LaunchJob", node_reported(container, run_id))

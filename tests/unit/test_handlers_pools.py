@@ -2,7 +2,6 @@
 the pool's nodes follow them, and idle nodes go after the idle time. Time is a fake
 clock; launches are read off the job-launch queue, and a run's end is simulated the
 way job-complete reports it (the run ends, then ScalePool)."""
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -15,22 +14,7 @@ from shared.handlers.intake_assets import submit_compute
 from shared.handlers.intake_jobs import submit_job
 from shared.handlers.registry import handle
 from shared.specs.types import ComputeSpec, JobSpec
-
-T0 = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
-
-
-class FakeClock:
-    """Time that moves only when the test moves it."""
-
-    def __init__(self) -> None:
-        self.time = T0
-
-    def now(self) -> str:
-        return self.time.isoformat()
-
-    def advance(self, seconds: float) -> None:
-        self.time += timedelta(seconds=seconds)
-
+from tests.fakes.batch_world import FakeClock
 
 @pytest.fixture
 def clock(container) -> FakeClock:
