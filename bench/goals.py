@@ -23,6 +23,10 @@ def evaluate(results: dict) -> list[dict]:
     if "overhead_s" in jobs:
         out.append(_goal("job overhead on a running host", jobs["overhead_s"],
                          f"< {JOB_OVERHEAD_S:g} s", lambda m: m < JOB_OVERHEAD_S, " s"))
+    for config in areas.get("sweeps", {}).get("configs", {}).values():
+        out.append(_goal(f"sweep regret, random ÷ bayesian ({config['concurrent']} trial(s) "
+                         "at once)", config["random_over_bayesian"], "> 1×",
+                         lambda m: m > 1, "×"))
     return out
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 class Plan:
     quick: bool = False
     areas: tuple[str, ...] = ("payoff", "events", "scoring", "registration", "jobs",
-                              "coldstart")
+                              "coldstart", "sweeps")
     models: tuple[str, ...] = ("sklearn", "torch")  # served and compared with MLflow
     batches: tuple[int, ...] = (1, 64)
     clients: tuple[int, ...] = (1, 16)
@@ -27,6 +27,9 @@ class Plan:
     cold_repeats: int = 3
     payoff_models: tuple[str, ...] = ("sklearn", "torch", "keras")
     payoff_s: float = 1.0
+    sweep_trials: int = 50  # per sweep, bayesian and random alike
+    sweep_seeds: int = 20
+    sweep_concurrency: tuple[int, ...] = (1, 4)
 
     @property
     def trained(self) -> tuple[str, ...]:
@@ -38,4 +41,5 @@ class Plan:
 QUICK = Plan(quick=True, models=("sklearn",), clients=(1, 4), rounds=2, duration_s=0.3,
              warmup_s=0.2, ort_s=0.05, mlflow=False, loadgen="python", job_repeats=1,
              registration_models=("sklearn",), registration_repeats=1, event_messages=100,
-             event_hops=20, cold_repeats=1, payoff_models=("sklearn",), payoff_s=0.05)
+             event_hops=20, cold_repeats=1, payoff_models=("sklearn",), payoff_s=0.05,
+             sweep_trials=12, sweep_seeds=2, sweep_concurrency=(2,))

@@ -127,11 +127,23 @@ def _payoff(a: dict, results: dict) -> str:
                   "framework ÷ onnxruntime"], rows)
 
 
+def _sweeps(a: dict, results: dict) -> str:
+    rows = [[f["concurrent"], fig(f["random_regret"], 3), fig(f["bayesian_regret"], 3),
+             fig(f["random_over_bayesian"]), f"{f['bayesian_wins']:.0%}"]
+            for f in a["configs"].values()]
+    return (f"Best value found minus the minimum, on the Branin function after "
+            f"{a['trials']} trials, over {a['seeds']} seeds (the same figures on any "
+            "machine with the same packages: each seed fixes both samplers' draws):\n\n"
+            + table(["trials at once", "random regret", "bayesian regret",
+                     "random ÷ bayesian, paired by seed", "seeds bayesian won"], rows))
+
+
 _SECTIONS = [("scoring", "1. Scoring", _scoring), ("jobs", "2. Job overhead", _jobs),
              ("registration", "3. Registration to live endpoint", _registration),
              ("events", "4. Event throughput", _events),
              ("coldstart", "5. Cold start and memory", _coldstart),
-             ("payoff", "6. ONNX pay-off", _payoff)]
+             ("payoff", "6. ONNX pay-off", _payoff),
+             ("sweeps", "7. Sweeps: bayesian against random sampling", _sweeps)]
 
 
 def update(markdown: Path, results: dict) -> None:

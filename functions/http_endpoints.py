@@ -29,6 +29,12 @@ def show_endpoint(req: func.HttpRequest) -> func.HttpResponse:
         scorer=p["scorer"]))
 
 
+@bp.route(route="endpoints/{name}", methods=["DELETE"])
+def delete_endpoint(req: func.HttpRequest) -> func.HttpResponse:
+    return respond(lambda p: endpoints.delete_endpoint(
+        req.route_params["name"], registry=p["registry"], scripts=p["scripts"]))
+
+
 @bp.route(route="endpoints/{name}/deployments", methods=["POST"])
 def create_deployment(req: func.HttpRequest) -> func.HttpResponse:
     return respond(lambda p: submit("deployment", req.get_body(), request_id=request_id(req),
@@ -39,7 +45,7 @@ def create_deployment(req: func.HttpRequest) -> func.HttpResponse:
 def score(req: func.HttpRequest) -> func.HttpResponse:
     return respond(lambda p: endpoints.score(
         req.route_params["name"], req.get_body(), dict(req.headers), registry=p["registry"],
-        blobs=p["blobs"], scorer=p["scorer"]))
+        blobs=p["blobs"], scorer=p["scorer"], scripts=p["scripts"]))
 
 
 @bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

@@ -10,7 +10,8 @@ bp = func.Blueprint()
 
 @bp.route(route="snapshots", methods=["POST"])
 def upload_snapshot(req: func.HttpRequest) -> func.HttpResponse:
-    return respond(lambda p: store_bundle(req.get_body(), blobs=p["blobs"]))
+    return respond(lambda p: store_bundle(req.get_body(), blobs=p["blobs"],
+                                          settings=p["settings"]))
 
 
 @bp.route(route="jobs", methods=["POST"])

@@ -7,8 +7,8 @@ import logging
 import azure.functions as func
 
 from shared.bootstrap import current
-from shared.domain.errors import PermanentError
-from shared.handlers.gave_up import record_gave_up
+from shared.domain.settlement import gave_up
+from shared.handlers.gave_up import gave_up_hook
 from shared.handlers.registry import handle
 
 CONNECTION = "ServiceBusConnection"  # an app setting's name, never a secret
@@ -23,20 +23,15 @@ def dispatch(queue: str, msg: func.ServiceBusMessage) -> None:
     except Exception as exc:
         if not container.forwards_failures:
             raise  # the local queue workers settle: retry with backoff or dead-letter
-        permanent = isinstance(exc, PermanentError)
-        reason = f"{exc.code}: {exc}" if permanent else f"{type(exc).__name__}: {exc}"
-        outcome = container.bus.forward_failure(
-            queue, body, message_id=msg.message_id or "", correlation_id=msg.correlation_id or "",
-            message_type=_property(msg, "type"), attempt=attempt_of(msg), reason=reason,
-            permanent=permanent)
-        log.warning("%s: message %s failed (%s), %s", queue, msg.message_id, reason, outcome)
-        if outcome == "parked":  # given up: the record it concerned ends with the reason
-            p = container.ports()
-            try:
-                record_gave_up(body, reason, registry=p["registry"], bus=p["bus"],
-                               clock=p["clock"])
-            except Exception:  # parked with its reason either way; the registry may be down
-                log.exception("%s: recording the failure of %s failed", queue, msg.message_id)
+        attempt = attempt_of(msg)
+        settlement = container.bus.policy.settle(exc, attempt)
+        container.bus.forward_failure(
+            queue, body, settlement, message_id=msg.message_id or "",
+            correlation_id=msg.correlation_id or "", message_type=_property(msg, "type"),
+            attempt=attempt)
+        log.warning("%s: message %s failed, %s: %s", queue, msg.message_id,
+                    settlement.action, settlement.reason)
+        gave_up(settlement, body, gave_up_hook(container.ports), what=msg.message_id or queue)
 
 
 def attempt_of(msg: func.ServiceBusMessage) -> int:

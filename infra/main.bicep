@@ -67,6 +67,7 @@ var queues = [
   'model-register'
   'onnx-convert'
   'deploy'
+  'sweep' // shared/handlers/sweep.py: hyperparameter sweeps, a queue DESIGN.md does not list yet
 ]
 
 // DESIGN.md, Storage layout; the CLI's uploads and bundles; the deployment package.
@@ -80,6 +81,8 @@ var containers = [
   'datasets'
   'runs'
   'models'
+  'workspaceblobstore' // the SDK door's datastore (docs/sdk.md)
+  'staging' // Put Block's blocks until their list is committed
   deploymentContainer
 ]
 

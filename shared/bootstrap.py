@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from shared.ports import BlobStore, Bus, Clock, Compute, Registry
+from shared.private_files import private_dir
 from shared.settings import AzureSettings, Settings
 
 
@@ -29,11 +30,14 @@ class Container:
     # True where the Functions host settles queue messages (Azure): triggers then settle a
     # failure by forwarding it (functions/queue.py). Locally the queue workers settle.
     forwards_failures: bool = False
+    # shared.serving.ScriptServers: the scoring-script servers, locally; None on Azure,
+    # where a Functions worker cannot keep a server process of its own.
+    scripts: object = None
 
     def ports(self) -> dict:
         return {"blobs": self.blobs, "bus": self.bus, "registry": self.registry,
                 "compute": self.compute, "clock": self.clock, "settings": self.settings,
-                "scorer": self.scorer}
+                "scorer": self.scorer, "scripts": self.scripts}
 
 
 def bootstrap(settings: Settings) -> Container:
@@ -52,9 +56,11 @@ def _local(settings: Settings) -> Container:
     from shared.adapters.local_compute import LocalCompute
     from shared.adapters.sqlite_bus import SqliteBus
     from shared.adapters.sqlite_registry import SqliteRegistry
+    from shared.runner.venvs import envs_root
     from shared.serving import Scorer
+    from shared.serving.script_servers import ScriptServers
 
-    settings.data_root.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_root)
     bus = SqliteBus(settings.bus_path, max_deliveries=settings.max_deliveries,
                     lock_timeout_s=settings.lock_timeout_s,
                     backoff_s=settings.retry_backoff_s)
@@ -67,6 +73,8 @@ def _local(settings: Settings) -> Container:
         compute=LocalCompute(settings.work_root, blobs=blobs, bus_path=settings.bus_path),
         clock=SystemClock(),
         scorer=Scorer(),
+        scripts=ScriptServers(settings.data_root / "serving", blobs=blobs,
+                              envs=envs_root(settings.data_root)),
     )
 
 

@@ -9,12 +9,16 @@ from pathlib import Path
 from typing import Mapping, Protocol
 
 from shared.domain.messages import Envelope
+from shared.domain.settlement import RetryPolicy, Settlement
 
 
 class BlobStore(Protocol):
     """Files by path. Writes are atomic: a reader never sees half a file."""
 
     def put(self, path: str, data: bytes) -> None: ...
+    def put_file(self, path: str, src: Path) -> None:
+        """Store the content of the local file src (read through a link, if it is one)."""
+        ...
     def get(self, path: str) -> bytes:
         """Raises NotFound."""
         ...
@@ -48,14 +52,22 @@ class Bus(Protocol):
 
     max_deliveries: int  # `abandon` dead-letters a message on its max_deliveries-th delivery
 
+    @property
+    def policy(self) -> RetryPolicy:
+        """Retries, backoff and giving up: shared.domain.settlement."""
+        ...
     def publish(self, envelope: Envelope, *, delay_s: float = 0.0) -> None:
         """Send to the message type's queue; events with no queue go to the event log."""
         ...
     def receive(self, queue: str, *, max_wait_s: float = 0.0) -> Received | None: ...
     def complete(self, received: Received) -> None: ...
+    def settle(self, received: Received, settlement: Settlement) -> None:
+        """Carry out the policy's decision: complete, retry after its delay, or
+        dead-letter with its reason."""
+        ...
     def abandon(self, received: Received, reason: str) -> None:
         """Give the message back for a retry with backoff, or dead-letter it after
-        the queue's maximum delivery count."""
+        the queue's maximum delivery count (the policy's decision for `reason`)."""
         ...
     def dead_letter(self, received: Received, reason: str) -> None: ...
     def dead_letters(self, queue: str) -> list[dict]: ...
@@ -139,11 +151,27 @@ class Compute(Protocol):
     def read_log(self, run_id: str, rank: int, offset: int) -> bytes:
         """Bytes of std_log_process_<rank>.txt from offset, while the run is going."""
         ...
-    def collect(self, run_id: str, blobs: BlobStore) -> None:
-        """Upload outputs/, logs/, user_logs/, named outputs and mlruns to runs/<id>/."""
+    def collect(self, run_id: str, blobs: BlobStore) -> list[str]:
+        """Upload outputs/, logs/, user_logs/, named outputs and mlruns to runs/<id>/.
+        Returns warnings for run history: what was left out (links that led out of the
+        run's folder), and why."""
         ...
     def running(self) -> list[str]:
         """Run ids whose processes this compute knows of."""
+        ...
+
+
+class MetricsCompute(Protocol):
+    """A compute that can read what a run's processes have logged to MLflow while they
+    run, so that a sweep's early termination can act before its trials end.
+    LocalCompute reads the node folders. BatchCompute does not implement it yet: it
+    would list and download `wd/node/mlruns/*/*/metrics/*` of the run's task through
+    Batch's file API (as read_log reads a log), one request per metric file; without
+    it a sweep's policy stops no trial, and the sweep says so in its warnings."""
+
+    def read_metrics(self, run_id: str) -> dict[str, list[dict]]:
+        """Metric key -> points {"value", "step", "timestamp"} in step order, as
+        shared.runner.metrics reads a store; {} for a run with no store (yet)."""
         ...
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from shared.runner.unpack import DEFAULT_MAX_BYTES, DEFAULT_MAX_MEMBERS
+
 
 def mlcycle_home() -> Path:
     return Path(os.environ.get("MLCYCLE_HOME", Path.home() / ".mlcycle"))
@@ -95,6 +97,16 @@ class Settings:
     retry_backoff_s: float = 1.0
     mode: str = "local"  # "local": the embedded default; "azure": the Azure adapters
     azure: AzureSettings = field(default_factory=AzureSettings)
+    # The SDK door (shared/arm): the workspace it serves, and the key its callers send as
+    # a bearer token and its upload URLs are signed with. Locally `mlcycle up` sets the
+    # key; on Azure MLCYCLE_API_KEY (unset: the door refuses every call).
+    workspace_name: str = "mlcycle"
+    api_key: str = field(default="", repr=False)
+    # What one archive from outside (a CLI bundle, a code snapshot) may unpack to: bytes
+    # of content (MLCYCLE_MAX_UNPACKED_BYTES) and files, folders and links
+    # (MLCYCLE_MAX_UNPACKED_MEMBERS). Over either it is refused (413 / 400).
+    max_unpacked_bytes: int = DEFAULT_MAX_BYTES
+    max_unpacked_members: int = DEFAULT_MAX_MEMBERS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -112,6 +124,11 @@ class Settings:
             retry_backoff_s=float(env.get("MLCYCLE_RETRY_BACKOFF_S", 1.0)),
             mode=env.get("MLCYCLE_MODE") or ("azure" if wired else "local"),
             azure=azure,
+            workspace_name=env.get("MLCYCLE_WORKSPACE_NAME") or "mlcycle",
+            api_key=env.get("MLCYCLE_API_KEY", ""),
+            max_unpacked_bytes=int(env.get("MLCYCLE_MAX_UNPACKED_BYTES") or DEFAULT_MAX_BYTES),
+            max_unpacked_members=int(env.get("MLCYCLE_MAX_UNPACKED_MEMBERS")
+                                     or DEFAULT_MAX_MEMBERS),
         )
 
     @property

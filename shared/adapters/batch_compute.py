@@ -22,6 +22,7 @@ from shared.adapters.batch_tasks import (RUN_TAG, TASK_ID, TERMINATE_WHEN_DONE, 
                                          Staged, job_options, task_options)
 from shared.domain.errors import NotFound, PermanentError, TransientError
 from shared.ports import BlobStore, LaunchPlan, NodeState, Registry
+from shared.runner.collected import refusal_warning
 from shared.runner.outcome import combine, exited
 from shared.runner.plan import plan_to_json
 
@@ -239,20 +240,34 @@ class BatchCompute:
         # A job whose task was never added counts as complete once termination is on.
         _settled(lambda: self.client.update_job(job_id, TERMINATE_WHEN_DONE))
 
-    def collect(self, run_id: str, blobs: BlobStore) -> None:
+    def collect(self, run_id: str, blobs: BlobStore) -> list[str]:
         """Batch has uploaded the run's files with the task's output files; what is left
         is Batch's own account of the task (state, exit code, failure, node, and each
-        subtask of a multi-node run), kept as runs/<run_id>/system_logs/batch_task.json."""
+        subtask of a multi-node run), kept as runs/<run_id>/system_logs/batch_task.json.
+        Returns a warning for each link the nodes refused to let out (their exit.json
+        files, uploaded beside it, name them)."""
         job_id = batch_id(run_id)
         try:
             task = self.client.get_task(job_id, TASK_ID)
         except ResourceNotFoundError:
-            return
+            return []
         account = {"task": task.as_dict()}
         if task.multi_instance_settings is not None:
             account["subtasks"] = [s.as_dict() for s in self.client.list_subtasks(job_id, TASK_ID)]
         blobs.put(f"runs/{run_id}/system_logs/batch_task.json",
                   json.dumps(account, indent=1, default=str).encode())
+        return _refused_links(blobs, run_id)
+
+
+def _refused_links(blobs: BlobStore, run_id: str) -> list[str]:
+    """The warnings for the links each node's exit.json says it refused."""
+    found = []
+    for path in blobs.list(f"runs/{run_id}/system_logs"):
+        if path.endswith(".exit.json"):
+            node = path.rsplit("/", 1)[-1].removesuffix(".exit.json")
+            names = json.loads(blobs.get(path)).get("refused_links", ())
+            found += [refusal_warning(f"{node}/{name}") for name in names]
+    return sorted(found)
 
 
 def _created(create: Callable[[], None]) -> None:

@@ -35,6 +35,8 @@ import urllib.request
 from pathlib import Path, PurePosixPath
 
 from shared.domain.errors import MlcycleError
+from shared.runner.collected import collectable
+from shared.runner.distribution import RANK_STORES
 from shared.runner.environments import EnvironmentPlan
 from shared.runner.node import now, write_json_atomic
 from shared.runner.plan import plan_from_json, ports_of
@@ -208,9 +210,10 @@ def upload_node_files(node_dir: Path, container_url: str, run_id: str, index: in
     """Put this node's process logs, rank MLflow stores, bootstrap log and exit.json into
     runs/<run_id>/, as Batch's output files do for the primary. Outputs stay: run
     history keeps the master's, as Azure ML advises saving from rank 0."""
-    pairs = [(path, f"{sub}/{path.relative_to(node_dir / sub).as_posix()}")
-             for sub in ("user_logs", "mlruns_ranks") if (node_dir / sub).is_dir()
-             for path in sorted((node_dir / sub).rglob("*")) if path.is_file()]
+    # Links out of the node folder were removed by the bootstrap; one left since (a
+    # straggler's) is skipped, never followed.
+    pairs = [(path, f"{sub}/{name}") for sub in ("user_logs", RANK_STORES)
+             for path, name in collectable(node_dir / sub, node_dir)[0]]
     pairs += [(node_dir / "node_log.txt", f"system_logs/node-{index}.txt"),
               (node_dir / "exit.json", f"system_logs/node-{index}.exit.json")]
     base, _, token = container_url.partition("?")

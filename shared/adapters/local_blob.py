@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path, PurePosixPath
 
 from shared.domain.errors import NotFound, PermanentError
+from shared.private_files import private_dir
 
 
 class LocalBlobStore:
@@ -16,7 +17,7 @@ class LocalBlobStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)
 
     def _path(self, path: str) -> Path:
         parts = PurePosixPath(path.strip("/")).parts

@@ -27,7 +27,8 @@ from shared.ports import BlobStore, LaunchPlan, NodeState
 from shared.runner.node import CANCEL_MARKER, write_json_atomic
 from shared.runner.outcome import combine, exited
 from shared.runner.child_env import without_secrets
-from shared.runner.distribution import RANK_STORES
+from shared.runner.collected import COLLECTED, collectable, refusal_warning
+from shared.runner.live_metrics import read_store_folder
 from shared.runner.plan import plan_to_json, ports_of
 from shared.runner.snapshot import extract_snapshot
 from shared.runner.topology import local_topology
@@ -201,6 +202,11 @@ class LocalCompute:
                     return f.read()
         return b""
 
+    def read_metrics(self, run_id: str) -> dict[str, list[dict]]:
+        """What rank 0 has logged to MLflow so far: node 0's store, read while it runs."""
+        nodes = self._node_dirs(run_id)
+        return read_store_folder(nodes[0] / "mlruns") if nodes else {}
+
     # --- stopping and collecting -------------------------------------------------------
 
     def cancel(self, run_id: str) -> None:
@@ -218,30 +224,29 @@ class LocalCompute:
                 except ProcessLookupError:
                     pass
 
-    def collect(self, run_id: str, blobs: BlobStore) -> None:
+    def collect(self, run_id: str, blobs: BlobStore) -> list[str]:
         """Upload what the run left to runs/<run_id>/: outputs/, logs/, user_logs/,
-        named_outputs/<name>/ and mlruns/. Uploading again overwrites with the same files."""
+        named_outputs/<name>/ and mlruns/. Uploading again overwrites with the same files.
+        Returns a warning for each link that led out of a node folder: those are not
+        uploaded (see shared.runner.collected)."""
         prefix = f"runs/{run_id}"
+        refused: set[str] = set()
         # Every node's files land in the same folders; the master goes last, so where two
         # nodes wrote the same name (a model saved by each node's local rank 0), the
         # master's copy is the one kept.
         for node_dir in reversed(self._node_dirs(run_id)):
-            pairs = [(node_dir / "code" / "outputs", f"{prefix}/outputs"),
-                     (node_dir / "code" / "logs", f"{prefix}/logs"),
-                     (node_dir / "user_logs", f"{prefix}/user_logs"),
-                     (node_dir / "mlruns", f"{prefix}/mlruns"),
-                     (node_dir / RANK_STORES, f"{prefix}/{RANK_STORES}")]
-            named = node_dir / "named_outputs"
-            if named.is_dir():
-                pairs += [(d, f"{prefix}/named_outputs/{d.name}")
-                          for d in sorted(named.iterdir()) if d.is_dir()]
-            for src, dest in pairs:
-                if src.is_dir():
-                    blobs.upload_dir(src, dest)
+            refused.update(f"{node_dir.name}/{name}" for name in
+                           (_read_json(node_dir / "exit.json") or {}).get("refused_links", ()))
+            for sub, dest in COLLECTED:
+                files, outside = collectable(node_dir / sub, node_dir)
+                refused.update(f"{node_dir.name}/{name}" for name in outside)
+                for path, name in files:
+                    blobs.put_file(f"{prefix}/{dest}/{name}", path)
             # The bootstrap's own log explains a lost node; Azure ML calls these system logs.
             node_log = node_dir / "node_log.txt"
             if node_log.is_file():
                 blobs.put(f"{prefix}/system_logs/{node_dir.name}.txt", node_log.read_bytes())
+        return [refusal_warning(name) for name in sorted(refused)]
 
     def _run_dir(self, run_id: str) -> Path:
         if not _RUN_ID.match(run_id):

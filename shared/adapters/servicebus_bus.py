@@ -16,6 +16,8 @@ from shared.adapters.servicebus_parking import (PARKING_QUEUE, body_of as _body,
 from shared.adapters.servicebus_replay import replay_dead_letter
 from shared.domain.errors import Conflict, PermanentError
 from shared.domain.messages import Envelope
+from shared.domain.settlement import (COMPLETE, DEAD_LETTER, RetryPolicy, Settlement,
+                                      failure_reason)
 from shared.ports import Received
 
 log = logging.getLogger(__name__)
@@ -106,9 +108,11 @@ class ServiceBusBus:
         """Send a prepared message to a queue (retry copies, parked messages)."""
         self._send(entity, message)
 
-    def forward_failure(self, queue: str, body: bytes, **failure) -> str:
-        """Settle a failed delivery the Functions host received: see servicebus_parking."""
-        return forward_failure(self, queue, body, **failure)
+    def forward_failure(self, queue: str, body: bytes, settlement: Settlement,
+                        **delivery) -> None:
+        """Carry out the policy's decision on a failed delivery the Functions host
+        received: see servicebus_parking."""
+        forward_failure(self, queue, body, settlement, **delivery)
 
     # --- receiving and settling --------------------------------------------------------
 
@@ -126,8 +130,9 @@ class ServiceBusBus:
             try:
                 envelope = Envelope.from_json(_body(message))
             except PermanentError as exc:
-                receiver.dead_letter_message(message, reason="InvalidEnvelope",
-                                             error_description=str(exc)[:_DESCRIPTION_CHARS])
+                reason = failure_reason(exc)
+                receiver.dead_letter_message(message, reason=exc.code,
+                                             error_description=reason[:_DESCRIPTION_CHARS])
                 continue
             token = str(message.lock_token)
             with self._lock:
@@ -138,20 +143,32 @@ class ServiceBusBus:
         """Delete the message. Raises Conflict if its lock was lost."""
         self._settle(received, lambda receiver, message: receiver.complete_message(message))
 
+    @property
+    def policy(self) -> RetryPolicy:
+        """The retry policy of every queue (see shared.domain.settlement)."""
+        return RetryPolicy(self.max_deliveries, self.backoff_s, self.max_backoff_s)
+
     def abandon(self, received: Received, reason: str) -> None:
-        """Retry later (backoff_s * 2**(attempt - 1), at most max_backoff_s), or dead-letter
-        once received.delivery_count reaches max_deliveries. Raises Conflict if the lock
-        was lost."""
-        count = received.delivery_count
-        if count >= self.max_deliveries:
-            self.dead_letter(received, f"MaxDeliveryCountExceeded: {reason}")
+        """Settle a failure as the policy says: a copy scheduled after its backoff, or a
+        dead letter once received.delivery_count reaches max_deliveries. Raises Conflict
+        if the lock was lost."""
+        self.settle(received, self.policy.after_failure(reason, received.delivery_count))
+
+    def settle(self, received: Received, settlement: Settlement) -> None:
+        """Carry out a decision of the policy: complete, retry after settlement.delay_s,
+        or dead-letter with settlement.reason. Raises Conflict if the lock was lost."""
+        if settlement.action == COMPLETE:
+            self.complete(received)
             return
-        delay = min(self.backoff_s * 2 ** (count - 1), self.max_backoff_s)
+        if settlement.action == DEAD_LETTER:
+            self.dead_letter(received, settlement.reason)
+            return
 
         def retry_later(receiver, message) -> None:
             # Sent before completing: a crash in between costs a duplicate, never the message.
-            self._send(received.queue, self.to_message(received.envelope, delay_s=delay,
-                                                       attempt=count, last_error=reason))
+            self._send(received.queue, self.to_message(
+                received.envelope, delay_s=settlement.delay_s,
+                attempt=received.delivery_count, last_error=settlement.reason))
             receiver.complete_message(message)
 
         self._settle(received, retry_later)

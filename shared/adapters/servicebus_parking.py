@@ -4,10 +4,11 @@ message when the function returns and abandons it — for an immediate redeliver
 no backoff — when it raises, and dead-letters it with its own reason after the queue's
 maximum delivery count.
 
-So the trigger settles by forwarding before it returns: a transient failure sends a copy
-scheduled after the backoff (message_id "<id>.retry<n>"), and a permanent failure, or
-one out of attempts, parks a copy in the `dead-letters` queue (message_id "<id>.dead",
-the origin queue and our reason in its properties), which nothing consumes. Duplicate
+So the trigger settles by forwarding before it returns, as the one policy of
+shared.domain.settlement decides: a transient failure sends a copy scheduled after the
+backoff (message_id "<id>.retry<n>"), and a permanent failure, or one out of attempts,
+parks a copy in the `dead-letters` queue (message_id "<id>.dead", the origin queue and
+our reason in its properties), which nothing consumes. Duplicate
 detection makes a forwarded copy of a redelivered message a no-op. If forwarding itself
 fails the function raises, and the host's own retries and dead-lettering take over:
 the message is never lost.
@@ -18,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from azure.servicebus import ServiceBusMessage
 
+from shared.domain.settlement import RETRY, Settlement
+
 if TYPE_CHECKING:
     from shared.adapters.servicebus_bus import ServiceBusBus
 
@@ -25,28 +28,26 @@ PARKING_QUEUE = "dead-letters"
 _DESCRIPTION_CHARS = 4000
 
 
-def forward_failure(bus: "ServiceBusBus", queue: str, body: bytes, *, message_id: str,
-                    correlation_id: str, message_type: str, attempt: int, reason: str,
-                    permanent: bool) -> str:
-    """Retry later or park a delivery that failed. `attempt` counts this delivery (1 on
-    the first). Returns "retry" or "parked"."""
+def forward_failure(bus: "ServiceBusBus", queue: str, body: bytes, settlement: Settlement,
+                    *, message_id: str, correlation_id: str, message_type: str,
+                    attempt: int) -> None:
+    """Carry out the policy's decision on a delivery that failed (shared.domain.
+    settlement): RETRY sends the copy scheduled after settlement.delay_s, DEAD_LETTER
+    parks it with settlement.reason. `attempt` counts this delivery (1 on the first)."""
     from shared.domain.messages import Envelope
 
-    if not permanent and attempt < bus.max_deliveries:
+    if settlement.action == RETRY:
         envelope = Envelope.from_json(body)  # it parsed once already, or this is permanent
-        delay = min(bus.backoff_s * 2 ** (attempt - 1), bus.max_backoff_s)
-        bus.send_message(queue, bus.to_message(envelope, delay_s=delay, attempt=attempt,
-                                               last_error=reason))
-        return "retry"
-    if not permanent:
-        reason = f"MaxDeliveryCountExceeded: {reason}"
+        bus.send_message(queue, bus.to_message(envelope, delay_s=settlement.delay_s,
+                                               attempt=attempt, last_error=settlement.reason))
+        return
     base_id = message_id.split(".retry", 1)[0]  # every attempt parks under one id
     bus.send_message(PARKING_QUEUE, ServiceBusMessage(
         body=body, content_type="application/json", message_id=f"{base_id}.dead",
         correlation_id=correlation_id or None, subject=message_type or None,
         application_properties={"type": message_type, "origin_queue": queue,
-                                "reason": reason[:_DESCRIPTION_CHARS], "attempt": attempt}))
-    return "parked"
+                                "reason": settlement.reason[:_DESCRIPTION_CHARS],
+                                "attempt": attempt}))
 
 
 def parked_entry(message: Any, properties: dict) -> dict:

@@ -11,39 +11,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
+from shared.adapters.sqlite_bus_schema import NEXT_VISIBLE, SCHEMA
 from shared.domain.errors import Conflict, NotFound, PermanentError
 from shared.domain.messages import Envelope
+from shared.domain.settlement import (COMPLETE, DEAD_LETTER, RetryPolicy, Settlement,
+                                      failure_reason)
 from shared.ports import Received
+from shared.private_files import private_file
 
 _POLL_S = 0.025  # other processes cannot wake us, so a waiting receive re-checks this often
-
-_SCHEMA = """
-BEGIN IMMEDIATE;
-CREATE TABLE IF NOT EXISTS seen_ids (id TEXT PRIMARY KEY);
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, type TEXT NOT NULL,
-    correlation_id TEXT NOT NULL, causation_id TEXT NOT NULL, created_at TEXT NOT NULL,
-    body TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS events_by_correlation ON events (correlation_id, seq);
-CREATE TABLE IF NOT EXISTS messages (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, id TEXT NOT NULL,
-    type TEXT NOT NULL, correlation_id TEXT NOT NULL, body TEXT NOT NULL,
-    visible_at REAL NOT NULL, delivery_count INTEGER NOT NULL DEFAULT 0,
-    lock_token TEXT UNIQUE, locked_until REAL, last_reason TEXT);
-CREATE INDEX IF NOT EXISTS messages_by_queue ON messages (queue, seq);
-CREATE TABLE IF NOT EXISTS dead_letters (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, id TEXT NOT NULL,
-    type TEXT NOT NULL, correlation_id TEXT NOT NULL, body TEXT NOT NULL,
-    reason TEXT NOT NULL, delivery_count INTEGER NOT NULL, dead_lettered_at TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS dead_letters_by_queue ON dead_letters (queue, seq);
-COMMIT;
-"""
-
-_NEXT_VISIBLE = """
-SELECT * FROM messages
-WHERE queue = ? AND visible_at <= ? AND (locked_until IS NULL OR locked_until <= ?)
-ORDER BY seq LIMIT 1
-"""
 
 
 class SqliteBus:
@@ -137,21 +113,31 @@ class SqliteBus:
                                received.lock_token)).rowcount:
                 raise _lock_lost(received)
 
+    @property
+    def policy(self) -> RetryPolicy:
+        """The retry policy of every queue of this bus (see shared.domain.settlement)."""
+        return RetryPolicy(self.max_deliveries, self.backoff_s, self.max_backoff_s)
+
     def abandon(self, received: Received, reason: str) -> None:
-        """Give the message back after backoff_s * 2**(delivery_count - 1) (at most
-        max_backoff_s), or dead-letter it once it has had max_deliveries deliveries.
-        Raises Conflict if the lock was lost."""
-        now = self._now()
+        """Settle a failure as the policy says: back after its backoff, or dead-lettered
+        on the max_deliveries-th delivery. Raises Conflict if the lock was lost."""
+        self.settle(received, self.policy.after_failure(reason, received.delivery_count))
+
+    def settle(self, received: Received, settlement: Settlement) -> None:
+        """Carry out a decision of the policy: complete, give the message back visible
+        after settlement.delay_s, or dead-letter it with settlement.reason. Raises
+        Conflict if the lock was lost."""
+        if settlement.action == COMPLETE:
+            self.complete(received)
+            return
+        if settlement.action == DEAD_LETTER:
+            self.dead_letter(received, settlement.reason)
+            return
         with self._transaction() as db:
             row = self._locked_row(db, received)
-            count = row["delivery_count"]
-            if count >= self.max_deliveries:
-                self._move_to_dead_letters(db, row, f"MaxDeliveryCountExceeded: {reason}", now)
-                return
-            delay = min(self.backoff_s * 2 ** (count - 1), self.max_backoff_s)
             db.execute("UPDATE messages SET lock_token = NULL, locked_until = NULL, "
                        "visible_at = ?, last_reason = ? WHERE seq = ?",
-                       (now + delay, reason, row["seq"]))
+                       (self._now() + settlement.delay_s, settlement.reason, row["seq"]))
 
     def dead_letter(self, received: Received, reason: str) -> None:
         """Move the message to its queue's dead-letter queue at once (permanent errors).
@@ -212,19 +198,19 @@ class SqliteBus:
         now = self._now()
         with self._transaction() as db:
             while True:
-                row = db.execute(_NEXT_VISIBLE, (queue, now, now)).fetchone()
+                row = db.execute(NEXT_VISIBLE, (queue, now, now)).fetchone()
                 if row is None:
                     return None
                 # Only an expired lock gets a message here with its deliveries used up:
                 # abandon dead-letters it itself.
-                if row["delivery_count"] >= self.max_deliveries:
-                    self._move_to_dead_letters(
-                        db, row, "MaxDeliveryCountExceeded: lock expired", now)
+                expired = self.policy.after_failure("lock expired", row["delivery_count"])
+                if expired.gave_up:
+                    self._move_to_dead_letters(db, row, expired.reason, now)
                     continue
                 try:
                     envelope = Envelope.from_json(row["body"])
                 except PermanentError as exc:
-                    self._move_to_dead_letters(db, row, str(exc), now)
+                    self._move_to_dead_letters(db, row, failure_reason(exc), now)
                     continue
                 token, count = uuid.uuid4().hex, row["delivery_count"] + 1
                 db.execute("UPDATE messages SET delivery_count = ?, lock_token = ?, "
@@ -277,7 +263,7 @@ class SqliteBus:
 
     def _connect(self) -> sqlite3.Connection:
         if not self._schema_ready:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_file(self.path)
         # check_same_thread=False only so close() may close it from another thread; each
         # connection is otherwise used by the thread that opened it.
         db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
@@ -287,7 +273,7 @@ class SqliteBus:
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")  # durable enough in WAL, far fewer fsyncs
         if not self._schema_ready:
-            db.executescript(_SCHEMA)
+            db.executescript(SCHEMA)
             self._schema_ready = True
         with self._connections_lock:
             self._connections.append(db)

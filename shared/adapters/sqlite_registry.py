@@ -10,6 +10,7 @@ from typing import Mapping
 
 from shared.domain.errors import Conflict
 from shared.ports import Record, checked_filter
+from shared.private_files import private_file
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -32,7 +33,7 @@ class SqliteRegistry:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(self.path)
         self._local = threading.local()
         self._writes = 0  # this instance's record writes, from any thread: see generation
         with self._conn() as db:

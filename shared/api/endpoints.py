@@ -1,15 +1,18 @@
-"""Endpoint routes: show (with the model's signature) and no-code scoring."""
+"""Endpoint routes: show (with the model's signature) and scoring, by the no-code scorer
+or by a deployment's scoring script."""
 from __future__ import annotations
 
 import random
 import weakref
 from pathlib import Path
 
-from shared.api.replies import Reply, parse_json, view
-from shared.domain.errors import NotFound, TransientError
+from shared.api import mirror
+from shared.api.replies import MAX_JSON_BODY, BadRequest, Reply, parse_json, view
+from shared.domain.errors import NotFound, PermanentError, TransientError
 from shared.domain.records import require
 from shared.handlers.deploy import onnx_file
 from shared.ports import BlobStore, Registry
+from shared.serving.script_instance import ScriptInstance
 
 
 def list_endpoints(*, registry: Registry) -> Reply:
@@ -34,20 +37,44 @@ def show_endpoint(name: str, *, registry: Registry, blobs: BlobStore, scorer) ->
 
 
 def _signature(registry: Registry, blobs: BlobStore, scorer, dep: dict) -> dict | None:
-    if not dep.get("model_version"):
-        return None
+    if not dep.get("model_version") or dep.get("serving"):
+        return None  # nothing serves yet, or a scoring script that declares no signature
     model = require(registry, "model", dep["model"], dep["model_version"]).body
     return scorer.signature(onnx_file(blobs, model["onnx"]["path"]))
 
 
+def delete_endpoint(name: str, *, registry: Registry, scripts) -> Reply:
+    """Delete the endpoint and every deployment behind it (their servers stop).
+
+    Raises:
+        NotFound: no such endpoint.
+    """
+    from shared.handlers import online_endpoints
+
+    require(registry, "endpoint", name)
+    online_endpoints.delete_endpoint(name, registry=registry, scripts=scripts)
+    return Reply(204, b"")
+
+
 def score(name: str, body: bytes, headers: dict, *, registry: Registry, blobs: BlobStore,
-          scorer) -> Reply:
+          scorer, scripts=None) -> Reply:
+    """Score one request with the deployment the traffic split (or the
+    azureml-model-deployment header) picks: its scoring script's run() gets the body as
+    it came, the no-code scorer a JSON body it understands. A request the split routes
+    is also copied to the endpoint's mirror deployment by its share, in the background."""
     endpoint, deployment_of = _routing(registry, name)
+    wanted = headers.get("azureml-model-deployment")
+    if endpoint.get("mirror_traffic") and not wanted:
+        mirror.mirror(registry, name, endpoint["mirror_traffic"], lambda deployment: score(
+            name, body, {"azureml-model-deployment": deployment}, registry=registry,
+            blobs=blobs, scorer=scorer, scripts=scripts))
+    served = _serving(endpoint, deployment_of, wanted)
+    if served is not None and served[3] is not None:
+        return _score_script(served[0], served[3], body, scripts)
     request = parse_json(body)
-    served = _serving(endpoint, deployment_of, headers.get("azureml-model-deployment"))
     if served is None:
         raise TransientError(f"endpoint {name!r} has no deployment serving yet")
-    deployment, model_name, model_version = served
+    deployment, model_name, model_version, _ = served
     result = scorer.score(_model_file(registry, blobs, model_name, model_version), request,
                           model_name=model_name, model_version=model_version)
     return Reply(200, result, {"azureml-model-deployment": deployment})
@@ -70,7 +97,8 @@ def _routing(registry: Registry, name: str):
         return cached[1], cached[2]
     endpoint = require(registry, "endpoint", name).body
     deployments = {}
-    for deployment_name in endpoint.get("traffic") or {}:
+    for deployment_name in {**(endpoint.get("traffic") or {}),
+                            **(endpoint.get("mirror_traffic") or {})}:
         dep = registry.get("deployment", f"{name}/{deployment_name}")
         deployments[deployment_name] = dep.body if dep is not None else None
 
@@ -84,10 +112,25 @@ def _routing(registry: Registry, name: str):
     return endpoint, deployment_of
 
 
+def _score_script(deployment: str, serving: dict, body: bytes, scripts) -> Reply:
+    """The answer of the scoring script's server, as it gave it: run()'s value as JSON,
+    or a JSON error (500 for what run() raised, 504 when it did not answer in time)."""
+    if scripts is None:
+        raise PermanentError("scoring-script deployments are served by the local host "
+                             "(mlcycle up) only")
+    if len(body) > MAX_JSON_BODY:
+        raise BadRequest(f"request body is larger than {MAX_JSON_BODY} bytes")
+    status, answer = scripts.score(ScriptInstance.from_record(serving), body,
+                                   timeout_s=serving["request_timeout_ms"] / 1000)
+    return Reply(status, answer, {"Content-Type": "application/json",
+                                  "azureml-model-deployment": deployment})
+
+
 def _serving(endpoint: dict, deployment_of,
-             wanted: str | None = None) -> tuple[str, str, str] | None:
-    """(deployment, model name, model version) that takes this request: the deployment
-    named by the azureml-model-deployment header, else one drawn by the traffic split."""
+             wanted: str | None = None) -> tuple[str, str, str, dict | None] | None:
+    """(deployment, model name, model version, its scoring-script instance or None)
+    that takes this request: the deployment named by the azureml-model-deployment
+    header, else one drawn by the traffic split."""
     traffic = {d: p for d, p in (endpoint.get("traffic") or {}).items() if p > 0}
     if wanted:
         traffic = {wanted: 100}
@@ -100,7 +143,7 @@ def _serving(endpoint: dict, deployment_of,
         raise NotFound(f"deployment {deployment_name!r} does not exist")
     if not dep.get("model_version"):
         return None
-    return deployment_name, dep["model"], str(dep["model_version"])
+    return deployment_name, dep["model"], str(dep["model_version"]), dep.get("serving")
 
 
 # A model version is immutable and a deployment only ever points at a converted one, so

@@ -3,6 +3,7 @@ goes through the same intake as a dropped spec file."""
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
 import uuid
 from pathlib import Path, PurePosixPath
@@ -10,17 +11,21 @@ from pathlib import Path, PurePosixPath
 from shared.api.replies import BadRequest, Reply, parse_json, view
 from shared.handlers.intake import accept_spec
 from shared.runner.snapshot import extract_snapshot
+from shared.runner.unpack import TooLarge, UnpackLimits, refuse_oversized
 
 MAX_BUNDLE = 512 * 1024 * 1024
 CREATED = {"job": 201, "compute": 201, "endpoint": 201, "data": 202, "model": 202,
-           "deployment": 202}
+           "deployment": 202, "environment": 201}
 
 
-def store_bundle(data: bytes, *, blobs) -> Reply:
+def store_bundle(data: bytes, *, blobs, settings=None) -> Reply:
+    """Store an uploaded bundle under its sha256, refusing one whose headers say it
+    unpacks beyond the limits (413 too large, 400 too many files) before it is kept."""
     if not data:
         raise BadRequest("the snapshot body is empty")
     if len(data) > MAX_BUNDLE:
-        raise BadRequest(f"the snapshot is larger than {MAX_BUNDLE} bytes")
+        raise TooLarge(f"the snapshot is larger than {MAX_BUNDLE} bytes")
+    refuse_oversized(data, unpack_limits(settings), what="bundle")
     digest = hashlib.sha256(data).hexdigest()
     if not blobs.exists(f"bundles/{digest}.tar.gz"):
         blobs.put(f"bundles/{digest}.tar.gz", data)
@@ -43,7 +48,8 @@ def submit(kind: str, body: bytes, *, request_id: str | None, ports: dict,
     blobs = ports["blobs"]
     with tempfile.TemporaryDirectory(prefix="mlcycle-bundle-") as tmp:
         root = Path(tmp)
-        extract_snapshot(blobs.get(f"bundles/{snapshot}.tar.gz"), root)
+        extract_snapshot(blobs.get(f"bundles/{snapshot}.tar.gz"), root,
+                         unpack_limits(ports.get("settings")))
         spec_file = root / spec_path
         if not spec_file.is_file():
             raise BadRequest(f"the snapshot has no file {spec_path!r}")
@@ -52,3 +58,10 @@ def submit(kind: str, body: bytes, *, request_id: str | None, ports: dict,
                                 registry=ports["registry"], bus=ports["bus"],
                                 clock=ports["clock"], **extra)
     return Reply(CREATED[kind], view(record))
+
+
+def unpack_limits(settings) -> UnpackLimits:
+    """The settings' bounds on unpacking; the environment's where no settings are given."""
+    if settings is None:
+        return UnpackLimits.from_env(os.environ)
+    return UnpackLimits(settings.max_unpacked_bytes, settings.max_unpacked_members)

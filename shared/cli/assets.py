@@ -93,7 +93,8 @@ def _list(args: argparse.Namespace, client: Client, kind: str, columns) -> int:
 def _data_spec(args: argparse.Namespace) -> dict[str, Any]:
     kind = args.type
     if kind is None:  # az ml assumes a folder; a single local file is clearly a uri_file
-        kind = "uri_file" if os.path.isfile(args.path) else "uri_folder"
+        local = not bundle.is_remote(args.path)
+        kind = "uri_file" if local and os.path.isfile(bundle.local_path(args.path)) else "uri_folder"
     return _common(args, "data", type=kind)
 
 

@@ -84,12 +84,15 @@ class Client:
     def __init__(self, config: Config, timeout: float = 60.0) -> None:
         import urllib.request  # ~50 ms with ssl and email: paid only by commands that call out
 
+        from shared.cli import transport
+
         self.config = config
         self.timeout = timeout
         host = urllib.parse.urlsplit(config.endpoint).hostname or ""
         # A proxy from the environment must not swallow calls to the local host.
         handlers = [urllib.request.ProxyHandler({})] if host in _LOOPBACK else []
-        self._opener = urllib.request.build_opener(*handlers)
+        # A body refused unread (413) still gets its answer read, not a broken pipe.
+        self._opener = urllib.request.build_opener(*handlers, *transport.handlers())
 
     def request(
         self,
@@ -123,19 +126,23 @@ class Client:
             with self._opener.open(req, timeout=timeout or self.timeout) as resp:
                 return Response(resp.status, resp.headers, resp.read())
         except urllib.error.HTTPError as exc:
-            raise _http_error(exc) from None
+            raise _http_error(exc, sent=len(data or b"")) from None
         except urllib.error.URLError as exc:
-            raise self._unreachable(exc.reason) from None
+            raise self._unreachable(exc.reason, sent=len(data or b"")) from None
         except TimeoutError:
             raise CliError(f"{self.config.endpoint} did not answer in time") from None
         except OSError as exc:
-            raise self._unreachable(exc) from None
+            raise self._unreachable(exc, sent=len(data or b"")) from None
 
     def json(self, method: str, path: str, body: Any = None, **kwargs: Any) -> Any:
         """`request`, returning the parsed JSON answer."""
         return self.request(method, path, body, **kwargs).json()
 
-    def _unreachable(self, reason: object) -> CliError:
+    def _unreachable(self, reason: object, sent: int = 0) -> CliError:
+        if isinstance(reason, (BrokenPipeError, ConnectionResetError)) and sent:
+            return CliError(f"{self.config.endpoint} closed the connection while a "
+                            f"{_size(sent)} body was being sent, without an answer; it may "
+                            "take no body that large")
         if isinstance(reason, ConnectionRefusedError):
             return CliError(f"cannot reach {self.config.endpoint}: is `mlcycle up` running?")
         if isinstance(reason, TimeoutError):
@@ -143,20 +150,32 @@ class Client:
         return CliError(f"cannot reach {self.config.endpoint}: {reason}")
 
 
-def _http_error(exc: urllib.error.HTTPError) -> CliError:
+def _http_error(exc: urllib.error.HTTPError, sent: int = 0) -> CliError:
     if exc.code == 401:
         return CliError("the API key was refused")
     try:
         raw = exc.read()
     except OSError:
         raw = b""
+    # A 413's message names the server's limit; the size sent shows how far over it is.
+    too_large = f" (the body sent was {_size(sent)})" if exc.code == 413 and sent else ""
     try:
         error = json.loads(raw)["error"]
-        return CliError(f"{error.get('code', exc.code)}: {error.get('message', '')}")
+        return CliError(f"{error.get('code', exc.code)}: {error.get('message', '')}{too_large}")
     except (ValueError, KeyError, TypeError, AttributeError):
         first_line = raw.decode("utf-8", "replace").strip().splitlines()[:1]
         detail = first_line[0][:200] if first_line else exc.reason
         return CliError(f"HTTP {exc.code}: {detail}")
+
+
+def _size(n: float) -> str:
+    if n < 1024:
+        return f"{n:,} bytes"
+    for unit in ("KiB", "MiB", "GiB"):
+        n /= 1024
+        if n < 1024 or unit == "GiB":
+            break
+    return f"{n:.1f}".removesuffix(".0") + f" {unit}"
 
 
 def quote(segment: str) -> str:

@@ -70,8 +70,9 @@ def deployment_create(args: argparse.Namespace, client: Client) -> int:
         return 0
     name = created.get("name") or args.name or spec.get("name")
     final = submit.wait_for(
-        lambda: _deployment(client.json("GET", f"/api/endpoints/{quote(endpoint)}"), name),
-        lambda dep: dep is not None and dep.get("state") in ("Succeeded", "Failed"),
+        lambda: _settled(client.json("GET", f"/api/endpoints/{quote(endpoint)}"), name,
+                         args.all_traffic),
+        lambda dep: dep is not None,
         what=f"deployment {name} of endpoint {endpoint}",
         interval=POLL_INTERVAL_S, timeout=WAIT_TIMEOUT_S,
     )
@@ -79,6 +80,19 @@ def deployment_create(args: argparse.Namespace, client: Client) -> int:
     if final.get("state") == "Failed":
         raise CliError(f"deployment {name} failed: {submit.error_text(final.get('error'))}")
     return 0
+
+
+def _settled(endpoint: dict[str, Any], name: str, all_traffic: bool) -> dict[str, Any] | None:
+    """The deployment once its roll-out ended: Failed, or Succeeded and, where it is to
+    take all traffic (asked to, or the endpoint's first), routed to, since the deploy
+    handler routes just after it promotes: a request sent on "Succeeded" must reach it."""
+    dep = _deployment(endpoint, name)
+    if dep is None or dep.get("state") not in ("Succeeded", "Failed"):
+        return None
+    traffic = endpoint.get("traffic") or {}
+    if dep["state"] == "Succeeded" and (all_traffic or not traffic) and traffic.get(name) != 100:
+        return None
+    return dep
 
 
 def _deployment(endpoint: dict[str, Any], name: str) -> dict[str, Any] | None:

@@ -16,6 +16,7 @@ from shared.cli.output import emit
 TERMINAL = ("Completed", "Failed", "Canceled")
 POLL_INTERVAL_S = 0.5
 COLUMNS = ("name", "display_name", "experiment_name", "status", "compute", "start_time")
+TRIAL_COLUMNS = ("name", "status", "metric", "hyperparameters", "reason")
 
 
 def create(args: argparse.Namespace, client: Client) -> int:
@@ -31,14 +32,20 @@ def create(args: argparse.Namespace, client: Client) -> int:
 
 
 def show(args: argparse.Namespace, client: Client) -> int:
-    """Print one run."""
-    emit(client.json("GET", f"/api/jobs/{quote(args.name)}"), args.output, COLUMNS)
+    """Print one run; as a table, a sweep's trials follow it."""
+    run = client.json("GET", f"/api/jobs/{quote(args.name)}")
+    emit(run, args.output, COLUMNS)
+    if args.output == "table" and run.get("type") == "sweep":
+        print(f"\nTrials (best: {run.get('best_child_run_id') or 'none yet'})")
+        emit(run.get("trials") or [], "table", TRIAL_COLUMNS)
     return 0
 
 
 def list_(args: argparse.Namespace, client: Client) -> int:
-    """Print the runs, newest first."""
+    """Print the runs, newest first (with --parent-job-name, a sweep's trials)."""
     runs = client.json("GET", "/api/jobs").get("value", [])
+    if args.parent_job_name:
+        runs = [r for r in runs if r.get("parent") == args.parent_job_name]
     if args.max_results:
         runs = runs[: args.max_results]
     emit(runs, args.output, COLUMNS)

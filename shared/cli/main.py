@@ -6,7 +6,7 @@ import os
 import sys
 from typing import Callable, Sequence
 
-from shared.cli import assets, computes, endpoints, jobs, ops
+from shared.cli import assets, computes, endpoints, environments, jobs, ops
 from shared.cli.errors import CliError
 from shared.cli.output import FORMATS
 
@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     _data(groups, common)
     _model(groups, common)
     _compute(groups, common)
+    _environment(groups, common)
     _endpoint(groups, common)
     _deployment(groups, common)
     _dead_letter(groups, common)
@@ -99,6 +100,7 @@ def _jobs(groups, common) -> None:
     _command(cmds, "show", jobs.show, common, "show a run").add_argument("-n", "--name", required=True)
     p = _command(cmds, "list", jobs.list_, common, "list runs, newest first")
     p.add_argument("-r", "--max-results", type=int, help="at most this many")
+    p.add_argument("-p", "--parent-job-name", help="only the trials of this sweep")
     for name, handler, help_ in (("stream", jobs.stream, "stream a run's logs"),
                                  ("cancel", jobs.cancel, "cancel a run")):
         _command(cmds, name, handler, common, help_).add_argument("-n", "--name", required=True)
@@ -110,12 +112,12 @@ def _jobs(groups, common) -> None:
     p.add_argument("-p", "--download-path", default=".", help="folder to write to (default: .)")
 
 
-def _asset_commands(cmds, common, create, show, list_, noun: str):
+def _asset_commands(cmds, common, create, show, list_, noun: str, path_help: str):
     p = _command(cmds, "create", create, common, f"register a {noun} version")
     _file(p, required=False)
     p.add_argument("-n", "--name")
     p.add_argument("-v", "--version")
-    p.add_argument("-p", "--path", help="local path or URL (instead of -f)")
+    p.add_argument("-p", "--path", help=f"{path_help} (instead of -f)")
     p.add_argument("-d", "--description")
     s = _command(cmds, "show", show, common, f"show a {noun} version")
     s.add_argument("-n", "--name", required=True)
@@ -128,14 +130,20 @@ def _asset_commands(cmds, common, create, show, list_, noun: str):
 
 def _data(groups, common) -> None:
     cmds = _group(groups, "data", "data assets")
-    p = _asset_commands(cmds, common, assets.data_create, assets.data_show, assets.data_list, "data")
+    p = _asset_commands(cmds, common, assets.data_create, assets.data_show, assets.data_list,
+                        "data", "a local file or folder, a file:// URL, or a datastore path "
+                        "azureml://datastores/workspaceblobstore/paths/<path> (web URLs are "
+                        "not fetched: download first)")
     p.add_argument("-t", "--type", choices=["uri_file", "uri_folder", "mltable"])
 
 
 def _model(groups, common) -> None:
     cmds = _group(groups, "model", "models")
     p = _asset_commands(cmds, common, assets.model_create, assets.model_show, assets.model_list,
-                        "model")
+                        "model", "a local file or folder, a file:// URL, or a job's files "
+                        "azureml://jobs/<run>/outputs/artifacts/paths/outputs/<path> (what the "
+                        "run wrote to ./outputs/<path>), azureml://jobs/<run>/outputs/<name>/"
+                        "paths/<path> (a named output)")
     p.add_argument("-t", "--type", help="custom_model (default), mlflow_model, triton_model")
     p.add_argument("--tags", nargs="+", action="extend", type=set_pair, metavar="KEY=VALUE")
     d = _command(cmds, "download", assets.model_download, common,
@@ -160,6 +168,22 @@ def _compute(groups, common) -> None:
     _command(cmds, "show", computes.show, common, "show a compute pool").add_argument(
         "-n", "--name", required=True)
     _command(cmds, "list", computes.list_, common, "list compute pools")
+
+
+def _environment(groups, common) -> None:
+    cmds = _group(groups, "environment", "environments jobs run on")
+    p = _command(cmds, "create", environments.create, common,
+                 "register an environment version (image, conda_file)")
+    _file(p)
+    p.add_argument("-n", "--name")
+    p.add_argument("-v", "--version")
+    s = _command(cmds, "show", environments.show, common, "show an environment version")
+    s.add_argument("-n", "--name", required=True)
+    which = s.add_mutually_exclusive_group()
+    which.add_argument("-v", "--version", help="the version (default: the latest)")
+    which.add_argument("-l", "--label", choices=["latest"])
+    _command(cmds, "list", environments.list_, common,
+             "list environment versions").add_argument("-n", "--name")
 
 
 def _endpoint(groups, common) -> None:

@@ -14,8 +14,11 @@ def submit_file(
     client: Client, route: str, spec_file: str, sets: Iterable[str] = (),
     spec: dict[str, Any] | None = None, **extra: Any,
 ) -> Any:
-    """Bundle `spec_file` with what it references and post it to `route`."""
-    data, spec_path = bundle.bundle_spec_file(spec_file, spec)
+    """Bundle `spec_file` with what it references and post it to `route`. A `--set` of
+    a local path is applied here, so that what it names is bundled too."""
+    loaded = bundle.load_spec_file(spec_file) if spec is None else spec
+    changed, sets = bundle.apply_path_sets(loaded, list(sets))
+    data, spec_path = bundle.bundle_spec_file(spec_file, changed, rewritten=changed != loaded)
     return submit_bundle(client, route, data, spec_path, sets, **extra)
 
 
@@ -28,7 +31,17 @@ def submit_bundle(
     if not isinstance(snapshot, dict) or "id" not in snapshot:
         raise CliError("the server did not return a snapshot id")
     body = {"snapshot": snapshot["id"], "spec_path": spec_path, "set": list(sets), **extra}
-    return client.json("POST", route, body)
+    created = client.json("POST", route, body)
+    print_warnings(created)
+    return created
+
+
+def print_warnings(record: Any) -> None:
+    """Each of a record's `warnings` (what the server accepted but will not act on) as
+    one line on stderr, so that stdout stays the record alone."""
+    warnings = record.get("warnings") if isinstance(record, dict) else None
+    for warning in warnings if isinstance(warnings, list) else ():
+        print(f"mlcycle: warning: {warning}", file=sys.stderr)
 
 
 def wait_for(

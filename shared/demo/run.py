@@ -142,7 +142,7 @@ def _train(client: Client, specs: Path) -> dict[str, dict]:
 def _register(client: Client, workload: Workload, run: dict) -> dict:
     spec = {"$schema": "https://azuremlschemas.azureedge.net/latest/model.schema.json",
             "name": workload.model, "type": "custom_model",
-            "path": f"azureml://jobs/{run['name']}/outputs/artifacts/paths/model/",
+            "path": f"azureml://jobs/{run['name']}/outputs/artifacts/paths/outputs/model/",
             "tags": workload.tags}
     return submit_bundle(client, "/api/models", *bundle_generated_spec(spec))
 

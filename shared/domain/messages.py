@@ -106,6 +106,16 @@ class JobFailed(Message):
 
 
 @dataclass(frozen=True)
+class AdvanceSweep(Message):
+    """Look at a sweep's trials again: start the next ones, stop the ones its policy
+    stops, and end the sweep when they are done. Sent when it is accepted, when one of
+    its trials ends, and by the sweep timer while it runs."""
+
+    queue: ClassVar[str] = "sweep"
+    run_id: str
+
+
+@dataclass(frozen=True)
 class RegisterModel(Message):
     queue: ClassVar[str] = "model-register"
     name: str

@@ -7,7 +7,7 @@ from shared.domain.errors import Conflict, NotFound
 from shared.ports import Record, Registry
 
 KINDS = {"data": "data asset", "model": "model", "run": "job", "compute": "compute",
-         "endpoint": "endpoint", "deployment": "deployment"}
+         "endpoint": "endpoint", "deployment": "deployment", "environment": "environment"}
 
 
 def require(registry: Registry, kind: str, name: str, version: str = "") -> Record:
@@ -38,7 +38,7 @@ def latest(registry: Registry, kind: str, name: str,
            accept: Callable[[dict], bool] = lambda body: True) -> Record | None:
     """The highest version of name whose body passes `accept`."""
     candidates = [r for r in registry.list(kind, name) if accept(r.body)]
-    return max(candidates, key=lambda r: _version_key(r.version), default=None)
+    return max(candidates, key=lambda r: version_order(r.version), default=None)
 
 
 def resolve_version(registry: Registry, kind: str, name: str, version: str | None,
@@ -51,5 +51,7 @@ def resolve_version(registry: Registry, kind: str, name: str, version: str | Non
     return found
 
 
-def _version_key(version: str) -> tuple:
+def version_order(version: str) -> tuple:
+    """What versions sort by, as `latest` picks them: numbers in numeric order, then
+    named versions ("1.1", "v2") in text order. Comparable for any two versions."""
     return (0, int(version), "") if version.isdigit() else (1, 0, version)

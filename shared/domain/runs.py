@@ -17,14 +17,16 @@ def transition(registry: Registry, run_id: str, status: RunStatus, clock: Clock,
         if not can_move(RunStatus(body["status"]), status):
             return False
         now = clock.now()
+        # update() calls this again after a conflict: `fields` must come out unchanged.
+        given = dict(fields)
         body["status"] = status.value
         body["status_history"] = [*body.get("status_history", []),
                                   {"status": status.value, "time": now}]
         if status is RunStatus.RUNNING and not body.get("start_time"):
-            body["start_time"] = fields.pop("start_time", None) or now
+            body["start_time"] = given.pop("start_time", None) or now
         if status.terminal:
             body["end_time"] = now
-        body.update(fields)
+        body.update(given)
         moved = True
         return True
 

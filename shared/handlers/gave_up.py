@@ -6,6 +6,7 @@ once it has parked the message. Idempotent: only a record still in progress chan
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from shared.domain import messages as m
 from shared.domain.errors import NotFound
@@ -34,14 +35,36 @@ def record_gave_up(body: bytes | str, reason: str, *, registry: Registry, bus: B
             _fail_asset(registry, "data", msg.name, msg.version, message)
         elif isinstance(msg, m.RegisterModel) and msg.version:
             _fail_asset(registry, "model", msg.name, msg.version, message)
+            _tell_deployments(envelope, msg.name, msg.version, message, bus=bus)
         elif isinstance(msg, m.ModelRegistered):
             _fail_conversion(registry, msg.name, msg.version, message)
+            _tell_deployments(envelope, msg.name, msg.version, message, bus=bus)
         elif isinstance(msg, m.DeployModel):
             _fail_deployment(registry, f"{msg.endpoint}/{msg.deployment}", message)
         elif isinstance(msg, _RUN_MESSAGES):
             _fail_run(envelope, msg.run_id, message, registry=registry, bus=bus, clock=clock)
+        elif isinstance(msg, m.AdvanceSweep):
+            _fail_sweep(envelope, msg.run_id, message, registry=registry, bus=bus, clock=clock)
     except NotFound:
         return  # the record is gone, or never was: nothing waits on it
+
+
+def gave_up_hook(ports: Callable[[], dict]) -> Callable[[bytes | str, str], None]:
+    """The hook every settler hands shared.domain.settlement.gave_up: record_gave_up on
+    the ports `ports()` returns when it runs."""
+    def hook(body: bytes | str, reason: str) -> None:
+        p = ports()
+        record_gave_up(body, reason, registry=p["registry"], bus=p["bus"], clock=p["clock"])
+    return hook
+
+
+def _tell_deployments(envelope: m.Envelope, name: str, version: str, message: str, *,
+                      bus: Bus) -> None:
+    """Deployments waiting for this version to be converted hear that it never will be,
+    as they would from onnx-convert (the same event id: never told twice)."""
+    bus.publish(m.Envelope(m.ConversionFailed(name, version, message),
+                           id=f"model-{name}-{version}-conversion-failed",
+                           correlation_id=name, causation_id=envelope.id))
 
 
 def _fail_asset(registry: Registry, kind: str, name: str, version: str, message: str) -> None:
@@ -69,6 +92,16 @@ def _fail_deployment(registry: Registry, key: str, message: str) -> None:
         body.update(state="Failed", error={"message": message})
         return True
     update(registry, "deployment", key, "", change)
+
+
+def _fail_sweep(envelope: m.Envelope, run_id: str, message: str, *, registry: Registry,
+                bus: Bus, clock: Clock) -> None:
+    """A sweep the handler cannot move on: it ends Failed with the reason, its running
+    trials left to end on their own (a sweep holds no pool slot to give back)."""
+    if transition(registry, run_id, RunStatus.FAILED, clock, error={"message": message}):
+        bus.publish(m.Envelope(m.JobFailed(run_id, None, message), id=f"{run_id}-ended",
+                               correlation_id=run_id, causation_id=envelope.id))
+        log.warning("sweep %s failed: %s", run_id, message)
 
 
 def _fail_run(envelope: m.Envelope, run_id: str, message: str, *, registry: Registry,

@@ -5,17 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from shared.handlers import intake_assets, intake_jobs
+from shared.handlers import intake_assets, intake_deployments, intake_jobs, intake_sweeps
 from shared.ports import BlobStore, Bus, Clock, Registry
 from shared.specs import types as t
 
 _BY_TYPE = {
     t.JobSpec: ("job", intake_jobs.submit_job),
+    t.SweepSpec: ("job", intake_sweeps.submit_sweep),
     t.DataSpec: ("data", intake_assets.submit_data),
     t.ModelSpec: ("model", intake_assets.submit_model),
     t.ComputeSpec: ("compute", intake_assets.submit_compute),
     t.EndpointSpec: ("endpoint", intake_assets.submit_endpoint),
-    t.DeploymentSpec: ("deployment", intake_assets.submit_deployment),
+    t.DeploymentSpec: ("deployment", intake_deployments.submit_deployment),
+    t.EnvironmentSpec: ("environment", intake_assets.submit_environment),
 }
 
 

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import math
 
-from shared.domain.messages import (CompleteJob, Envelope, JobCompleted, JobFailed,
-                                    JobStarted, RegisterModel, ScalePool)
+from shared.domain.messages import (AdvanceSweep, CompleteJob, Envelope, JobCompleted,
+                                    JobFailed, JobStarted, RegisterModel, ScalePool)
 from shared.domain.records import require
 from shared.domain.runs import transition
 from shared.domain.status import RunStatus
 from shared.faults import pause_point
 from shared.ports import BlobStore, Bus, Clock, Compute, NodeState, Registry
-from shared.runner.metrics import read_run_metrics
+from shared.runner.metrics import read_run_store
+from shared.runner.mlflow_artifacts import publish_artifacts
 
 LOG_TAIL_LINES = 50
 
@@ -28,6 +29,8 @@ def complete_job(envelope: Envelope, *, registry: Registry, compute: Compute,
                  blobs: BlobStore, bus: Bus, clock: Clock) -> None:
     msg: CompleteJob = envelope.message
     run = require(registry, "run", msg.run_id).body
+    if run.get("type") == "sweep":
+        return  # a sweep runs no process of its own; its trials are collected
     if RunStatus(run["status"]).terminal:
         _follow_up(envelope, run, bus)  # a redelivery: make sure the follow-ups went out
         return
@@ -47,15 +50,19 @@ def complete_job(envelope: Envelope, *, registry: Registry, compute: Compute,
             transition(registry, msg.run_id, RunStatus.RUNNING, clock,
                        start_time=state.started_at)
         transition(registry, msg.run_id, RunStatus.FINALIZING, clock)
-    if state.reason != "lost":
-        compute.collect(msg.run_id, blobs)
-    history, params = read_run_metrics(blobs, msg.run_id)
+    left_out = compute.collect(msg.run_id, blobs) if state.reason != "lost" else []
+    # What MLflow recorded describes the run; it never decides how the run ended.
+    store = read_run_store(blobs, msg.run_id)
+    warnings = [*(run.get("warnings") or []), *(left_out or []), *store.warnings,
+                *publish_artifacts(blobs, msg.run_id)]
     final, error = _verdict(state, cancel, run)
     body = transition(
         registry, msg.run_id, final, clock, exit_code=state.exit_code,
         failed_rank=state.failed_rank, error={"message": error} if error else None,
-        metrics={k: _finite(v[-1]["value"]) for k, v in history.items() if v},
-        metric_history=history, params=params,
+        metrics={k: _finite(v[-1]["value"]) for k, v in store.metrics.items() if v},
+        metric_history=store.metrics, params=store.params, warnings=warnings,
+        # The script's tags join the spec's, which win: they may steer registration.
+        tags={**(store.tags or {}), **(run.get("tags") or {})},
         log_tail=_log_tail(blobs, msg.run_id, state.failed_rank))
     pause_point("job-complete", "recorded")  # crash tests: ended, follow-ups not yet sent
     _follow_up(envelope, body or require(registry, "run", msg.run_id).body, bus)
@@ -109,3 +116,6 @@ def _follow_up(envelope: Envelope, run: dict, bus: Bus) -> None:
                              causation_id=envelope.id))
     bus.publish(Envelope(ScalePool(run["compute"]), id=f"{run_id}-release",
                          correlation_id=run_id, causation_id=envelope.id))
+    if run.get("parent"):  # a sweep's trial: the sweep plans its next one
+        bus.publish(Envelope(AdvanceSweep(run["parent"]), id=f"{run_id}-sweep",
+                             correlation_id=run["parent"], causation_id=envelope.id))

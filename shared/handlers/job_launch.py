@@ -30,7 +30,8 @@ def launch_job(envelope: Envelope, *, registry: Registry, compute: Compute, bus:
     plan = build_plan(msg.run_id, command=run["command"], snapshot=run["snapshot"],
                       inputs=run["inputs"], outputs=list(run["outputs"]),
                       experiment_name=run["experiment_name"], timeout_s=run["timeout_s"],
-                      distribution=run["distribution"], instance_count=run["instance_count"])
+                      distribution=run["distribution"], instance_count=run["instance_count"],
+                      extra_env=run.get("environment_variables"))
     if not compute.builds_environments:
         plan = _in_environment(envelope, plan, run, envs_root(settings.data_root),
                                registry=registry, bus=bus, clock=clock)
@@ -45,17 +46,17 @@ def launch_job(envelope: Envelope, *, registry: Registry, compute: Compute, bus:
 
 def _in_environment(envelope: Envelope, plan: LaunchPlan, run: dict, envs: Path, *,
                     registry: Registry, bus: Bus, clock: Clock) -> LaunchPlan:
-    """The plan on the run's interpreter (its venv built first, once per specification),
-    its warnings opening each process's log. A build that fails fails the run with pip's
-    reason before the error dead-letters the message: the run must not stay Preparing."""
+    """The plan on the run's interpreter, its warnings opening each process's log. Every
+    environment has a venv (built first, once per specification), curated ones too: the
+    host's own interpreter is never a job's, or a `pip install` in a command would change
+    the service. A build that fails fails the run with pip's reason before the error
+    dead-letters the message: the run must not stay Preparing."""
     environment = from_record(run.get("environment_spec"), run.get("warnings") or ())
-    interpreter = None
-    if environment.kind == "venv":
-        try:
-            interpreter = str(interpreter_of(ensure_venv(environment, envs)))
-        except PermanentError as exc:
-            _fail(envelope, run, str(exc), registry=registry, bus=bus, clock=clock)
-            raise
+    try:
+        interpreter = str(interpreter_of(ensure_venv(environment, envs)))
+    except PermanentError as exc:
+        _fail(envelope, run, str(exc), registry=registry, bus=bus, clock=clock)
+        raise
     return announce_warnings(replace(plan, interpreter=interpreter), environment.warnings)
 
 

@@ -6,6 +6,7 @@ from shared.domain.messages import Envelope, ModelRegistered, RegisterModel
 from shared.domain.records import update
 from shared.faults import pause_point
 from shared.handlers.intake_assets import model_body
+from shared.onnx.frameworks import infer_framework
 from shared.ports import BlobStore, Bus, Clock, Record, Registry
 
 
@@ -29,16 +30,32 @@ def register_model(envelope: Envelope, *, blobs: BlobStore, registry: Registry, 
         single = len(files) == 1 and files[0] == msg.source
         base = msg.source.rsplit("/", 1)[0] if single else msg.source
         target = f"models/{msg.name}/{version}"
-        for name in files:
-            blobs.put(f"{target}/{name[len(base):].lstrip('/')}", blobs.get(name))
+        names = [name[len(base):].lstrip("/") for name in files]
+        for name, rel in zip(files, names):
+            blobs.put(f"{target}/{rel}", blobs.get(name))
             pause_point("model-register", "copying")  # crash tests: a version half stored
         lineage = {"run": msg.run_id or None, "data": _data_lineage(registry, msg.run_id)}
+        framework = _framework(record.body, names, lambda rel: blobs.get(f"{target}/{rel}"))
         update(registry, "model", msg.name, version,
                lambda body: body.update(state="Registered", path=target, lineage=lineage,
-                                        files=len(files)))
+                                        files=len(files), **framework))
     bus.publish(Envelope(ModelRegistered(msg.name, version),
                          id=f"model-{msg.name}-{version}-registered",
                          correlation_id=msg.run_id or msg.name, causation_id=envelope.id))
+
+
+def _framework(body: dict, names: list[str], read) -> dict:
+    """The fields that say the model's framework when its tags do not: told from its
+    files (an MLmodel's flavor, a .pt, a SavedModel...), with how it was told, or why
+    it could not be (onnx-convert then gives that reason)."""
+    if body.get("framework"):
+        return {}
+    found = infer_framework(names, read, body.get("type") or "custom_model")
+    if not found.framework:
+        return {"framework_inferred_from": None, "framework_unknown": found.reason}
+    return {"framework": found.framework,
+            "framework_version": body.get("framework_version") or found.version,
+            "framework_inferred_from": found.reason}
 
 
 def _data_lineage(registry: Registry, run_id: str) -> list[str]:

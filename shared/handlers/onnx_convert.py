@@ -49,6 +49,13 @@ def _convert(model: dict, blobs: BlobStore, registry: Registry) -> tuple[dict, b
     tags = {**model.get("properties", {}), **model["tags"]}
     framework = model.get("framework") or tags.get("framework", "")
     prefix = f"{model['path']}/onnx"
+    if not framework.strip():
+        reason = ("the model has no framework tag (framework=ScikitLearn, PyTorch, "
+                  "TensorFlow, Keras or Onnx) and none could be told from its files: "
+                  f"{model.get('framework_unknown') or 'no files were read'}")
+        report = {"framework": "", "passed": False, "error": reason}
+        blobs.put(f"{prefix}/parity.json", json.dumps(report, indent=2).encode())
+        return report, False, reason
     with tempfile.TemporaryDirectory(prefix="mlcycle-onnx-") as tmp:
         source, out = Path(tmp) / "model", Path(tmp) / "onnx"
         blobs.download(model["path"], source)

@@ -13,7 +13,9 @@ WATCHED = (RunStatus.STARTING.value, RunStatus.RUNNING.value,
 def reconcile_runs(*, registry: Registry, compute: Compute, bus: Bus) -> list[str]:
     """Returns the run ids it asked job-complete to collect."""
     collected = []
-    watched = [r for status in WATCHED for r in registry.list("run", where={"status": status})]
+    # A sweep has no processes to watch (the sweep timer looks after it); its trials do.
+    watched = [r for status in WATCHED for r in registry.list("run", where={"status": status})
+               if r.body.get("type") != "sweep"]
     for record in watched:
         state = compute.poll(record.name)
         # "running" with a failure: one node ended badly (or vanished) while its peers

@@ -14,6 +14,7 @@ from shared.handlers.job_complete import complete_job, record_start
 from shared.handlers.job_launch import launch_job
 from shared.handlers.model_register import register_model
 from shared.handlers.onnx_convert import convert_model
+from shared.handlers.sweep import advance_sweep
 
 HANDLERS: dict[type[m.Message], Callable] = {
     m.RegisterData: register_data,
@@ -22,6 +23,7 @@ HANDLERS: dict[type[m.Message], Callable] = {
     m.LaunchJob: launch_job,
     m.JobStarted: record_start,
     m.CompleteJob: complete_job,
+    m.AdvanceSweep: advance_sweep,
     m.RegisterModel: register_model,
     m.ModelRegistered: convert_model,
     m.ModelConverted: roll_out_latest,

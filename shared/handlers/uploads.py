@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 from shared.domain.errors import InvalidSpec
 from shared.ports import BlobStore
 from shared.runner.snapshot import snapshot_dir
+from shared.runner.unpack import UnpackLimits, refuse_oversized
 
 
 def upload_path(path: Path, blobs: BlobStore) -> tuple[str, str]:
@@ -33,10 +35,17 @@ def upload_path(path: Path, blobs: BlobStore) -> tuple[str, str]:
 
 
 def upload_code(path: Path, blobs: BlobStore) -> str:
-    """The code folder as a content-addressed snapshot, honouring .amlignore/.gitignore."""
+    """The code folder as a content-addressed snapshot, honouring .amlignore/.gitignore.
+
+    Raises:
+        InvalidSpec: no such folder. TooLarge, TooManyMembers: the snapshot would unpack
+            beyond the limits every node holds it to (MLCYCLE_MAX_UNPACKED_*).
+    """
     if not path.is_dir():
         raise InvalidSpec(f"code folder {str(path)!r} does not exist")
     digest, data = snapshot_dir(path)
+    # Refused now, with the spec, rather than by each node that would unpack it.
+    refuse_oversized(data, UnpackLimits.from_env(os.environ), what="code folder")
     target = f"snapshots/{digest}.tar.gz"
     if not blobs.exists(target):
         blobs.put(target, data)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-import json
 import logging
-import os
 import secrets
 import threading
 from pathlib import Path
 
 from shared.bootstrap import Container, bootstrap, install
-from shared.handlers.gave_up import record_gave_up
+from shared.handlers.gave_up import gave_up_hook
+from shared.handlers.script_deployments import recover, start_all
+from shared.localhost.client_config import write_config, write_sdk_env
 from shared.localhost.http_server import make_server
+from shared.localhost.tls import ensure_certificates, server_context
 from shared.localhost.triggers import read_triggers
 from shared.localhost.watchers import BlobWatcher, run_timer
 from shared.localhost.workers import QueueWorkers
@@ -24,36 +25,48 @@ log = logging.getLogger("mlcycle.host")
 
 class LocalHost:
     def __init__(self, settings: Settings, *, host: str = "127.0.0.1", port: int = 0,
-                 key: str | None = None, allow_remote: bool = False) -> None:
+                 key: str | None = None, allow_remote: bool = False,
+                 tls_home: Path | None = None) -> None:
+        """tls_home: where the TLS certificates live (made there if missing); given, the
+        port answers HTTPS beside HTTP, as azure-ai-ml needs."""
         if not allow_remote and not _loopback(host):
             raise ValueError(f"refusing to listen on {host}: not a loopback address "
                              "(pass --allow-remote to do it on purpose)")
-        self.settings = settings
         self.key = key or secrets.token_urlsafe(32)
+        # The SDK door checks bearer tokens and signs upload URLs with the same key.
+        self.settings = settings = dataclasses.replace(settings, api_key=self.key)
+        self.tls = ensure_certificates(tls_home) if tls_home is not None else None
         self.container: Container = bootstrap(settings)
         install(self.container)
         import function_app  # the same registrations Azure reads
 
         self.triggers = read_triggers(function_app.app)
         self._stop = threading.Event()
-        self.workers = QueueWorkers(self.container.bus, self.triggers, gave_up=self._gave_up)
-        self.server = make_server(self.triggers, self.key, host, port)
+        self.workers = QueueWorkers(self.container.bus, self.triggers,
+                                    gave_up=gave_up_hook(self.container.ports))
+        self.server = make_server(self.triggers, self.key, host, port,
+                                  tls=server_context(self.tls) if self.tls else None)
         self.host, self.port = host, self.server.server_address[1]
         self.watchers = [BlobWatcher(self.container.blobs, t, self._stop)
                          for t in self.triggers if t.kind == "blobTrigger"]
         self._threads: list[threading.Thread] = []
-
-    def _gave_up(self, body: bytes, reason: str) -> None:
-        p = self.container.ports()
-        record_gave_up(body, reason, registry=p["registry"], bus=p["bus"], clock=p["clock"])
 
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host  # IPv6 literal
         return f"http://{host}:{self.port}"
 
+    @property
+    def tls_url(self) -> str:
+        """The same port over HTTPS (with tls_home only)."""
+        return self.url.replace("http://", "https://", 1)
+
     def start(self) -> "LocalHost":
+        # Before any message is taken: what no deployment serves goes, what serves is
+        # started again (or adopted, when a host that died left it running).
+        serving = recover(registry=self.container.registry, scripts=self.container.scripts)
         self.workers.start()
+        self._spawn(lambda: start_all(self.container.scripts, serving), "script-servers")
         self._spawn(self.server.serve_forever, "http")
         for watcher in self.watchers:
             self._spawn(watcher.run, f"blob-{watcher.container}")
@@ -76,6 +89,7 @@ class LocalHost:
         self.server.shutdown()
         self.server.server_close()
         self.workers.stop()
+        self.container.scripts.stop_all()
         install(None)
 
     def __enter__(self) -> "LocalHost":
@@ -94,22 +108,6 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def write_config(url: str, key: str, home: Path | None = None) -> Path:
-    """$MLCYCLE_HOME/config.json, readable by its owner alone: it holds the key."""
-    home = home or mlcycle_home()
-    home.mkdir(parents=True, exist_ok=True)
-    path = home / "config.json"
-    # Written beside and renamed into place: a CLI reading it while `up` starts sees the
-    # old file or the whole new one, never an empty one.
-    partial = home / f".config.json.{os.getpid()}.tmp"
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump({"endpoint": url, "key": key}, f)
-    os.chmod(partial, 0o600)
-    os.replace(partial, path)
-    return path
-
-
 def serve(port: int = 8470, host: str = "127.0.0.1", data_root: str | None = None,
           allow_remote: bool = False) -> int:
     """`mlcycle up`: run the local host until Ctrl-C."""
@@ -117,10 +115,15 @@ def serve(port: int = 8470, host: str = "127.0.0.1", data_root: str | None = Non
     settings = Settings.from_env()
     if data_root:
         settings = dataclasses.replace(settings, data_root=Path(data_root))
-    local = LocalHost(settings, host=host, port=port, allow_remote=allow_remote).start()
-    config = write_config(local.url, local.key)
+    home = mlcycle_home()
+    local = LocalHost(settings, host=host, port=port, allow_remote=allow_remote,
+                      tls_home=home).start()
+    # config.json last: its appearing tells a waiting client that everything is ready.
+    sdk_env = write_sdk_env(local.tls_url, local.tls, home)
+    config = write_config(local.url, local.key, home, workspace=settings.workspace_name)
     print(f"mlcycle is up at {local.url} (data root {settings.data_root}); "
-          f"drop specs into {settings.blob_root / 'specs'}; key in {config}", flush=True)
+          f"drop specs into {settings.blob_root / 'specs'}; key in {config}; "
+          f"for azure-ai-ml: source {sdk_env}", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -3,30 +3,36 @@ the key the way the Functions host checks function keys."""
 from __future__ import annotations
 
 import hmac
-import json
 import logging
-import socket
-import sys
+import ssl
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import azure.functions as func
 
+from shared.api.replies import dumps
+from shared.localhost.connections import IDLE_TIMEOUT_S, MAX_CONNECTIONS, Server, Server6
 from shared.localhost.triggers import Trigger
 
 log = logging.getLogger("mlcycle.http")
 ROUTE_PREFIX = "/api/"
 MAX_BODY = 16 * 1024 * 1024  # JSON bodies: as much as the API's own JSON parser takes
 MAX_UPLOAD = 512 * 1024 * 1024  # code and data bundles
-UPLOAD_ROUTES = frozenset({"snapshots"})
+DRAIN_BYTES = 64 * 1024 * 1024  # at most this much of a refused body is read and dropped
+DRAIN_SECONDS = 3.0
+UPLOAD_ROUTES = frozenset({"snapshots", "storage/{*path}"})  # bundles, Blob API
 
 
 def make_server(triggers: list[Trigger], key: str, host: str, port: int, *,
-                max_body: int = MAX_BODY, max_upload: int = MAX_UPLOAD) -> ThreadingHTTPServer:
-    """Serve the app's HTTP triggers. Bodies over max_body bytes (max_upload for the
-    upload routes) are refused with 413 before they are read."""
+                max_body: int = MAX_BODY, max_upload: int = MAX_UPLOAD,
+                tls: ssl.SSLContext | None = None, max_connections: int = MAX_CONNECTIONS,
+                idle_timeout_s: float = IDLE_TIMEOUT_S) -> ThreadingHTTPServer:
+    """Serve the app's HTTP triggers, over plain HTTP and, given tls, HTTPS on the same
+    port. Bodies over max_body bytes (max_upload for the upload routes) are refused with
+    413 before they are read; connections beyond max_connections get a 503, and one
+    silent for idle_timeout_s is closed."""
     routes = [t for t in triggers if t.kind == "httpTrigger"]
-    authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive: a client reuses its connection
@@ -89,8 +95,12 @@ def make_server(triggers: list[Trigger], key: str, host: str, port: int, *,
                 return self._error(405, "MethodNotAllowed",
                                    f"{self.command} is not allowed on {url.path}")
             trigger, route_params = found
+            scheme = "https" if isinstance(self.connection, ssl.SSLSocket) else "http"
+            # The server's own address, never the Host header: the URLs the SDK door
+            # hands out (uploads, logs) are built from this and must point back here.
+            authority = self.server.authority
             try:
-                request = func.HttpRequest(self.command, f"http://{authority}{self.path}",
+                request = func.HttpRequest(self.command, f"{scheme}://{authority}{self.path}",
                                            headers=dict(self.headers.items()), params=params,
                                            route_params=route_params, body=body)
                 response = trigger.function(**{trigger.arg_name: request})
@@ -100,6 +110,9 @@ def make_server(triggers: list[Trigger], key: str, host: str, port: int, *,
             self._send(response.status_code, response.get_body(), dict(response.headers))
 
         def _authorised(self, params: dict) -> bool:
+            # As the Functions host does: the key in x-functions-key or ?code=, and not as
+            # a bearer token. Routes that must take a bearer (the SDK door, shared/arm,
+            # whose callers send the key so) are anonymous here and check it themselves.
             given = self.headers.get("x-functions-key") or params.get("code") or ""
             return hmac.compare_digest(given.encode(), key.encode())
 
@@ -107,37 +120,50 @@ def make_server(triggers: list[Trigger], key: str, host: str, port: int, *,
             # The body was not read: the connection cannot carry another request.
             self.close_connection = True
             self._error(status, code, message)
+            self.wfile.flush()
+            self._drain(_content_length(self.headers) or 0)
+
+        def _drain(self, length: int) -> None:
+            """Read and drop some of the unread body before closing: a socket closed
+            with unread data resets the connection, and a client still sending would
+            then lose the refusal it is about to read (the CLI reads it to say why)."""
+            deadline = time.monotonic() + DRAIN_SECONDS
+            left = min(length, DRAIN_BYTES)
+            try:
+                self.connection.settimeout(DRAIN_SECONDS)
+                while left > 0 and time.monotonic() < deadline:
+                    chunk = self.rfile.read1(min(left, 65536))
+                    if not chunk:
+                        break
+                    left -= len(chunk)
+            except (OSError, ValueError):  # the client left or fell silent: close anyway
+                pass
 
         def _error(self, status: int, code: str, message: str) -> None:
-            body = json.dumps({"error": {"code": code, "message": message}}).encode()
+            # The same bytes as the core's own errors (shared.api.replies), so that a
+            # refusal from here and one from a route that checks the key itself match.
+            body = dumps({"error": {"code": code, "message": message}})
             self._send(status, body, {"Content-Type": "application/json"})
 
         def _send(self, status: int, body: bytes, headers: dict) -> None:
             self.send_response(status)
+            length = str(len(body))
             for name, value in headers.items():
                 if name.lower() != "content-length":
                     self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
+                elif self.command == "HEAD":  # the size of what a GET would send
+                    length = value
+            self.send_header("Content-Length", length)
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)
 
-    server = (_Server6 if ":" in host else _Server)((host, port), Handler)
-    server.daemon_threads = True
+    server = (Server6 if ":" in host else Server)(
+        (host, port), Handler, tls=tls, max_connections=max_connections,
+        idle_timeout_s=idle_timeout_s)
+    bound = server.server_address[1]
+    server.authority = f"[{host}]:{bound}" if ":" in host else f"{host}:{bound}"
     return server
-
-
-class _Server(ThreadingHTTPServer):
-    def handle_error(self, request, client_address) -> None:
-        # A keep-alive client that hangs up between requests is not an error.
-        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
-            log.debug("%s closed the connection", client_address)
-            return
-        super().handle_error(request, client_address)
-
-
-class _Server6(_Server):
-    address_family = socket.AF_INET6  # "::1" and other IPv6 addresses
 
 
 def _content_length(headers) -> int | None:

@@ -61,17 +61,20 @@ def _value(enum_or_str) -> str:
     return str(getattr(enum_or_str, "value", enum_or_str))
 
 
-def route_pattern(route: str) -> re.Pattern:
-    """Functions route templates: {name} is one path segment, {*name} the rest."""
+def route_pattern(route: str, *, ignore_case: bool = False,
+                  empty_rest: bool = False) -> re.Pattern:
+    """Functions route templates: {name} is one path segment, {*name} the rest (which
+    may be empty with empty_rest). ignore_case: the fixed words match in any case, as
+    ARM's do."""
     regex = ""
     for part in re.split(r"(\{\*?\w+\})", route.strip("/")):
         if part.startswith("{*"):
-            regex += f"(?P<{part[2:-1]}>.+)"
+            regex += f"(?P<{part[2:-1]}>{'.*' if empty_rest else '.+'})"
         elif part.startswith("{"):
             regex += f"(?P<{part[1:-1]}>[^/]+)"
         else:
             regex += re.escape(part)
-    return re.compile(f"^{regex}$")
+    return re.compile(f"^{regex}$", re.IGNORECASE if ignore_case else 0)
 
 
 def interval_of(schedule: str) -> float:

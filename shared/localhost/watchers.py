@@ -16,7 +16,9 @@ log = logging.getLogger("mlcycle.host")
 
 class BlobWatcher:
     """Fires a blob trigger once per new or changed file, after the file has kept the
-    same size and content stamp for one scan (so a half-copied folder is not read)."""
+    same size and content stamp for one scan (so a half-copied folder is not read).
+    A file written again counts as changed even with the same size and mtime (`cp -p`,
+    a move of a copy that kept its times): the stamp holds its inode and ctime too."""
 
     def __init__(self, blobs: BlobStore, trigger: Trigger, stop: threading.Event,
                  every_s: float = 0.5):
@@ -64,7 +66,7 @@ def _stamp(blobs: BlobStore, name: str) -> tuple | None:
         st = path.stat()
     except (OSError, AttributeError):
         return None
-    return (st.st_size, st.st_mtime_ns)
+    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
 
 
 def run_timer(trigger: Trigger, stop: threading.Event) -> None:

@@ -1,6 +1,7 @@
 """Queue workers: the local stand-in for the Functions host's Service Bus listener.
-Settlement lives here, not in the handlers: success completes, a PermanentError
-dead-letters at once, anything else is abandoned for a retry with backoff."""
+Settlement lives here, not in the handlers, and follows shared.domain.settlement:
+success completes, a PermanentError dead-letters at once, anything else is retried with
+backoff until the last attempt."""
 from __future__ import annotations
 
 import logging
@@ -10,9 +11,9 @@ from typing import Callable
 
 import azure.functions as func
 
-from shared.domain.errors import PermanentError
+from shared.domain.settlement import gave_up
 from shared.localhost.triggers import Trigger
-from shared.ports import Bus
+from shared.ports import Bus, Received
 
 log = logging.getLogger("mlcycle.host")
 
@@ -72,40 +73,30 @@ class QueueWorkers:
             with self._lock:
                 self._busy += 1
             try:
-                self._deliver(trigger, received)
+                self.deliver(trigger, received)
             except Exception:  # settling failed (lock lost): the bus redelivers it
                 log.exception("settling a message from %s failed", trigger.queue)
             finally:
                 with self._lock:
                     self._busy -= 1
 
-    def _deliver(self, trigger: Trigger, received) -> None:
+    def deliver(self, trigger: Trigger, received: Received) -> None:
+        """Run the trigger's function on one received message and settle the delivery as
+        shared.domain.settlement decides; after a dead-letter, the gave-up hook runs.
+        Raises Conflict when the message's lock was lost before it could be settled."""
         message = func.ServiceBusMessage(body=received.envelope.to_json().encode(),
                                          content_type="application/json",
                                          correlation_id=received.envelope.correlation_id)
         try:
             trigger.function(**{trigger.arg_name: message})
-        except PermanentError as exc:
-            log.warning("%s: %s dead-lettered: %s", trigger.queue, received.envelope.type, exc)
-            self.errors.append((trigger.queue, exc))
-            self.bus.dead_letter(received, f"{exc.code}: {exc}")
-            self._gave_up(received, f"{exc.code}: {exc}")
-            return
         except Exception as exc:
-            log.warning("%s: %s failed (delivery %d): %r", trigger.queue,
-                        received.envelope.type, received.delivery_count, exc)
+            settlement = self.bus.policy.settle(exc, received.delivery_count)
+            log.warning("%s: %s failed (delivery %d), %s: %s", trigger.queue,
+                        received.envelope.type, received.delivery_count, settlement.action,
+                        settlement.reason)
             self.errors.append((trigger.queue, exc))
-            reason = f"{type(exc).__name__}: {exc}"
-            self.bus.abandon(received, reason)
-            if received.delivery_count >= self.bus.max_deliveries:  # abandon dead-lettered it
-                self._gave_up(received, f"MaxDeliveryCountExceeded: {reason}")
+            self.bus.settle(received, settlement)
+            gave_up(settlement, received.envelope.to_json().encode(), self.gave_up,
+                    what=received.envelope.id)
             return
         self.bus.complete(received)
-
-    def _gave_up(self, received, reason: str) -> None:
-        if self.gave_up is None:
-            return
-        try:
-            self.gave_up(received.envelope.to_json().encode(), reason)
-        except Exception:  # the message is dead-lettered with its reason either way
-            log.exception("recording the failure of %s failed", received.envelope.id)

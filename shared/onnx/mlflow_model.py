@@ -25,8 +25,10 @@ def read_mlmodel(path: Path) -> dict:
     """
     import yaml  # PyYAML ships with mlflow-skinny; only needed for MLflow models
 
+    from shared import bounded_yaml  # a file a job wrote: nesting is bounded
+
     try:
-        return yaml.safe_load(path.read_text()) or {}
+        return bounded_yaml.safe_load(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConversionError(f"cannot read {path.name}: {exc}") from exc
 

@@ -1,15 +1,17 @@
 """Job environments: what a run's processes run on, decided at intake.
 
-Azure ML's three kinds, each with an honest local meaning:
+Azure ML's kinds, each with an honest local meaning:
 
-- a curated or registered name (`azureml:AzureML-sklearn-1.0@latest`): the project's
-  own interpreter;
-- an inline environment with a conda file: a clean virtual environment holding the
-  conda file's pip part, built once and cached by the hash of that part
-  (`shared.runner.venvs`). Conda itself is not used, so packages only conda could
-  install are refused;
-- an inline environment with an image only: the image is recorded for the Batch
-  executor; locally the job runs on the host's interpreter, with a warning in its log.
+- a curated name (`azureml:AzureML-sklearn-1.0@latest`): a virtual environment of its
+  own over the host's packages (`shared.runner.host_layer`), so that a command's
+  `pip install` lands there and never in the service's interpreter;
+- an environment with a conda file (inline, `file:`, or registered with `mlcycle
+  environment create`): a clean virtual environment holding the conda file's pip part,
+  built once and cached by the hash of that part (`shared.runner.venvs`). Conda itself
+  is not used, so packages only conda could install are refused;
+- an environment with an image only: the image is recorded for the Batch executor;
+  locally the job runs as a curated one does, over the host's packages, with a warning
+  in its log.
 """
 from __future__ import annotations
 
@@ -36,10 +38,12 @@ _MAX_NESTING = 10
 class EnvironmentPlan:
     """How a run's environment is provided.
 
-    kind: "curated" (the host's interpreter), "venv" (a cached virtual environment of
-    `pip`, keyed by `hash`) or "image" (the host's interpreter locally). `image` is
-    kept whatever the kind, for an executor that runs images. `warnings` say where the
-    local run departs from what the spec asked for.
+    kind: "curated" or "image" (locally both a venv over the host's packages, cached
+    per curated name or per image), or "venv" (a clean cached venv of `pip`, keyed by
+    `hash`). `image` is kept whatever the kind, for an executor that runs images.
+    `name` is the curated environment's name, or the registered environment's
+    `name:version` the plan was made from. `warnings` say where the local run departs
+    from what the spec asked for.
     """
 
     kind: str
@@ -47,9 +51,13 @@ class EnvironmentPlan:
     hash: str = ""
     image: str | None = None
     warnings: tuple[str, ...] = ()
+    name: str = ""
 
 
 CURATED = EnvironmentPlan("curated")
+# Azure ML's curated environments are all named so; another name that is not registered
+# here is more likely a typo, or an environment registered elsewhere.
+_CURATED_PREFIX = "azureml-"
 
 
 def resolve_environment(environment: str, image: str | None, conda: dict | None, *,
@@ -57,7 +65,8 @@ def resolve_environment(environment: str, image: str | None, conda: dict | None,
     """Decide a job's environment from its spec fields (pure).
 
     Parameters:
-        environment: the curated or registered name, or "inline".
+        environment: the curated name (`AzureML-sklearn-1.0@latest`; a registered
+            environment is resolved to its definition first), or "inline".
         image: an inline environment's image, if any.
         conda: an inline environment's conda file, parsed, with `-r` files already
             inlined (see `inline_requirement_files`).
@@ -68,13 +77,13 @@ def resolve_environment(environment: str, image: str | None, conda: dict | None,
     Returns: the plan.
     """
     if environment != "inline":
-        return CURATED
+        return curated(environment)
     if conda is None:
         if not image:
             raise InvalidSpec("environment: an inline environment needs an image or a conda_file")
         return EnvironmentPlan("image", image=image, warnings=(
             f"environment image {image} is not used locally: the job runs on the host's "
-            f"python {host_python}",))
+            f"python {host_python} and its packages, in a virtual environment of its own",))
     pip, python = conda_pip_requirements(conda)
     warnings = []
     if python and python != host_python:
@@ -87,6 +96,19 @@ def resolve_environment(environment: str, image: str | None, conda: dict | None,
                         "virtual environment built from its conda file")
     return EnvironmentPlan("venv", pip, environment_hash(pip, host_python), image,
                            tuple(warnings))
+
+
+def curated(reference: str) -> EnvironmentPlan:
+    """The plan of a curated environment, named without its version or label (every
+    version of it is the host's packages here), warning when the name is not Azure ML's
+    curated kind: the job then runs on the host's packages, which may not be what its
+    author registered elsewhere."""
+    name = re.split(r"[@:]", reference, maxsplit=1)[0]
+    if name.lower().startswith(_CURATED_PREFIX):
+        return replace(CURATED, name=name)
+    return replace(CURATED, name=name, warnings=(
+        f"environment {reference} is not registered here (mlcycle environment create): "
+        "the job runs as a curated environment does, on the host's packages",))
 
 
 def conda_pip_requirements(conda: dict) -> tuple[tuple[str, ...], str | None]:
@@ -194,9 +216,18 @@ def _requirement_lines(path: Path) -> list[str]:
     return [line for line in lines if line]
 
 
-def environment_of_spec(spec) -> EnvironmentPlan:
+def environment_of_spec(spec, registered: dict | None = None) -> EnvironmentPlan:
     """`resolve_environment` for a JobSpec, its requirement files read from beside its
-    conda file (or its spec, for a conda file written inline)."""
+    conda file (or its spec, for a conda file written inline).
+
+    Parameters:
+        registered: the record of the registered environment the job names, if it
+            names one (its conda file was inlined when it was registered).
+    """
+    if registered is not None:
+        plan = resolve_environment("inline", registered.get("image"),
+                                   registered.get("conda_file"))
+        return replace(plan, name=f"{registered['name']}:{registered['version']}")
     conda = spec.environment_conda
     if conda is not None:
         folder = (spec.environment_conda_file or spec.source).parent
@@ -206,7 +237,8 @@ def environment_of_spec(spec) -> EnvironmentPlan:
 
 def to_record(plan: EnvironmentPlan) -> dict:
     """The run record's `environment_spec` (warnings go to the run's own `warnings`)."""
-    return {"kind": plan.kind, "pip": list(plan.pip), "hash": plan.hash, "image": plan.image}
+    return {"kind": plan.kind, "pip": list(plan.pip), "hash": plan.hash, "image": plan.image,
+            "name": plan.name}
 
 
 def from_record(record: dict | None, warnings: Sequence[str] = ()) -> EnvironmentPlan:
@@ -214,7 +246,8 @@ def from_record(record: dict | None, warnings: Sequence[str] = ()) -> Environmen
     if not record:
         return replace(CURATED, warnings=tuple(warnings))
     return EnvironmentPlan(record["kind"], tuple(record.get("pip") or ()),
-                           record.get("hash") or "", record.get("image"), tuple(warnings))
+                           record.get("hash") or "", record.get("image"), tuple(warnings),
+                           record.get("name") or "")
 
 
 def announce_warnings(plan: LaunchPlan, warnings: Sequence[str]) -> LaunchPlan:

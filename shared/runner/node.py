@@ -10,16 +10,19 @@ writes started.json, runs each process of its node with `bash -c` in code/, stop
 all when one fails, when the plan's timeout passes or when it receives SIGTERM (a
 cancel), and writes exit.json:
 
-    {"exit_code", "failed_rank", "reason", "failed_at", "started_at", "ended_at"}
+    {"exit_code", "failed_rank", "reason", "failed_at", "started_at", "ended_at",
+     "refused_links"}
 
 Exit codes follow the shell's convention: a process killed by signal N reports 128+N.
 exit_code is 0 on success, the failed process's code on failure, and for a cancel or a
 timeout the code of the lowest rank that did not end with 0 (None if none had started).
 failed_rank names the process that failed on its own (for mpirun, the MPI rank that
 failed first); it is None for cancels and timeouts, and failed_at says when the failure
-was seen. JobStarted and CompleteJob go to the SQLite bus when node.json names one;
-their ids are derived from the run id and the node index, so a re-sent notification is
-a duplicate and every node of a run is heard.
+was seen. refused_links names the links of outputs and logs that led out of the node
+folder, removed before anything uploads them (see collected.py). JobStarted and
+CompleteJob go to the SQLite bus when node.json names one; their ids are derived from
+the run id and the node index, so a re-sent notification is a duplicate and every node
+of a run is heard.
 """
 from __future__ import annotations
 
@@ -36,6 +39,8 @@ from pathlib import Path
 
 from shared.domain.messages import CompleteJob, Envelope, JobStarted, Message
 from shared.ports import LaunchPlan
+from shared.runner.child_env import on_interpreter
+from shared.runner.collected import refuse_outside_links
 from shared.runner.distribution import RANK_EXITS
 from shared.runner.plan import plan_from_json, ports_of
 from shared.runner.processes import ProcessGroup
@@ -89,8 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     notify(bus_path, JobStarted(plan.run_id, started_at), f"{plan.run_id}-started")
 
     outcome = run_node(node_dir, plan, topology, stop, float(node.get("kill_grace_s", 5.0)))
-    write_json_atomic(node_dir / "exit.json", {**outcome, "started_at": started_at,
-                                               "ended_at": now()})
+    # The processes are gone: links they left that lead out of the folder go too.
+    refused = refuse_outside_links(node_dir)
+    write_json_atomic(node_dir / "exit.json", {**outcome, "refused_links": refused,
+                                               "started_at": started_at, "ended_at": now()})
     notify(bus_path, CompleteJob(plan.run_id), f"{plan.run_id}-complete-{topology.index}")
     return 0
 
@@ -127,9 +134,7 @@ def process_env(node_dir: Path, plan_env: dict, topology: Topology,
     variables = {**topology.variables(), "MLCYCLE_NODE_DIR": str(node_dir)}
     env = {**os.environ, **variables}
     env.update({k: expand(str(v), variables) for k, v in plan_env.items()})
-    python = interpreter or sys.executable
-    env["PATH"] = os.pathsep.join([os.path.dirname(python), env.get("PATH", "")])
-    return env
+    return on_interpreter(env, interpreter or sys.executable, venv=interpreter is not None)
 
 
 def run_node(node_dir: Path, plan: LaunchPlan, topology: Topology, stop: _StopRequest,

@@ -11,10 +11,11 @@ import hashlib
 import io
 import os
 import tarfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from shared.domain.errors import PermanentError
 from shared.runner.ignore import IgnoreRules
+from shared.runner.unpack import UnpackLimits, unpack
 
 
 def snapshot_dir(src: Path) -> tuple[str, bytes]:
@@ -78,35 +79,13 @@ def _add(tar: tarfile.TarFile, root: Path, rel: str, path: Path) -> None:
     # Sockets, fifos and devices are no part of a code folder: left out.
 
 
-def extract_snapshot(data: bytes, dest: Path) -> None:
-    """Unpack a snapshot into dest, refusing anything that would land outside it.
+def extract_snapshot(data: bytes, dest: Path, limits: UnpackLimits | None = None) -> None:
+    """Unpack a snapshot (or a CLI bundle) into dest, refusing anything that would land
+    or point outside it, and archives that unpack beyond limits (shared.runner.unpack).
 
-    Parameters: data: the archive's bytes; dest: the folder to fill (created if missing).
-    Raises: PermanentError for a malformed archive, an absolute or escaping member name,
-    a link pointing outside dest, or a member that is neither file, folder nor symlink.
+    Parameters: data: the archive's bytes; dest: the folder to fill (created if missing);
+    limits: None reads MLCYCLE_MAX_UNPACKED_BYTES / _MEMBERS from the environment.
+    Raises: PermanentError for a malformed, unsafe or oversized archive (TooLarge,
+    TooManyMembers); UnsafeTarfile where tarfile has no data filter.
     """
-    dest = Path(dest)
-    dest.mkdir(parents=True, exist_ok=True)
-    root = dest.resolve()
-    try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-            members = tar.getmembers()
-            for member in members:
-                _check_member(member, root)
-            # The "data" filter repeats these checks where Python has it (3.11.4+).
-            kwargs = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
-            tar.extractall(root, members=members, **kwargs)
-    except (tarfile.TarError, EOFError, OSError, gzip.BadGzipFile) as exc:
-        raise PermanentError(f"cannot unpack code snapshot: {exc}") from exc
-
-
-def _check_member(member: tarfile.TarInfo, root: Path) -> None:
-    name = PurePosixPath(member.name)
-    if name.is_absolute() or ".." in name.parts:
-        raise PermanentError(f"snapshot member {member.name!r} escapes the destination")
-    if not (member.isfile() or member.isdir() or member.issym()):
-        raise PermanentError(f"snapshot member {member.name!r} is not a file or folder")
-    if member.issym():
-        target = (root / name.parent / member.linkname).resolve()
-        if PurePosixPath(member.linkname).is_absolute() or not target.is_relative_to(root):
-            raise PermanentError(f"snapshot link {member.name!r} points outside")
+    unpack(data, dest, limits=limits, what="code snapshot")

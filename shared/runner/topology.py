@@ -9,15 +9,19 @@ there.
 """
 from __future__ import annotations
 
+import random
 import re
 import socket
 from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 
 from shared.domain.errors import PermanentError
 
 LOCALHOST = "127.0.0.1"
+EPHEMERAL_RANGE = "/proc/sys/net/ipv4/ip_local_port_range"
+_LOWEST_PLAN_PORT = 20000  # above the ports well-known services listen on
 _PORT_REF = re.compile(r"\$\{MLCYCLE_PORT_(\d+)\}")
 _REF = re.compile(r"\$\{(MLCYCLE_(?:NODE_DIR|HOST_\d+|PORT_\d+))\}")
 
@@ -62,15 +66,43 @@ def expand(text: str, variables: Mapping[str, str]) -> str:
 
 
 def free_ports(count: int, host: str = LOCALHOST) -> tuple[int, ...]:
-    """`count` distinct ports free on host now. All are held open until the last is
-    found, so the kernel cannot hand out one twice."""
+    """`count` distinct ports free on host now, outside the kernel's ephemeral range.
+
+    The ports are only released here and bound later, by the run's own processes
+    (torch's TCPStore on MASTER_PORT, a TensorFlow server), seconds later on a busy
+    machine. A port from the ephemeral range could meanwhile be handed to any socket
+    bound to port 0 or connecting out, and the master would then fail to listen. Below
+    the range only a program naming that very port can take it. All are held open until
+    the last is found, so none is handed out twice here.
+    """
+    low, high = _unassigned_ports()
+    candidates = list(range(low, high))
+    random.SystemRandom().shuffle(candidates)
     with ExitStack() as held:
-        ports = []
-        for _ in range(count):
-            sock = held.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
-            sock.bind((host, 0))
-            ports.append(sock.getsockname()[1])
+        ports: list[int] = []
+        for port in [*candidates, *[0] * count]:  # 0: where the range has none, the kernel's
+            if len(ports) == count:
+                break
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                sock.bind((host, port))
+            except OSError:
+                sock.close()
+                continue  # in use, or still in TIME_WAIT
+            ports.append(held.enter_context(sock).getsockname()[1])
         return tuple(ports)
+
+
+def _unassigned_ports() -> tuple[int, int]:
+    """[low, high): registered ports no service is likely to hold, below the ephemeral
+    range that Linux reports; (0, 0) where there is no room or no such report, and the
+    kernel picks (bind to port 0)."""
+    try:
+        first = int(Path(EPHEMERAL_RANGE).read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0, 0
+    low = _LOWEST_PLAN_PORT
+    return (low, first) if first - low >= 1024 else (0, 0)
 
 
 def local_topology(node_count: int, port_count: int) -> Topology:

@@ -1,10 +1,11 @@
-"""Virtual environments for inline job environments: built once per specification hash
-under `<data_root>/envs/<hash>/`, reused by every later run that asks for the same one.
+"""Virtual environments of jobs: built once per specification hash under
+`<data_root>/envs/<hash>/`, reused by every later run that asks for the same one.
 
-The venv is clean (no system site packages): the project's own packages must not leak
-into a job that declared what it needs. The host's pip installs into it (`pip --python`),
-which spares the seconds `ensurepip` would take; the venv holds pip itself only when the
-conda file lists it.
+A conda file's venv is clean (no system site packages): the project's own packages must
+not leak into a job that declared what it needs. The host's pip installs into it
+(`pip --python`), which spares the seconds `ensurepip` would take; the venv holds pip
+itself only when the conda file lists it. A curated or image-only environment's venv is
+layered over the host's packages instead (`shared.runner.host_layer`).
 
 A venv cannot be moved once built (its scripts' shebangs name its folder), so it is built
 in place and published by its marker file, written last and atomically: a folder without
@@ -28,6 +29,7 @@ from typing import Iterator
 
 from shared.domain.errors import PermanentError, TransientError
 from shared.runner.environments import EnvironmentPlan
+from shared.runner.host_layer import LAYERED_KINDS, build_layered, layered_key
 
 ENVS_FOLDER = "envs"
 MARKER = "mlcycle-env.json"
@@ -43,9 +45,10 @@ def ensure_venv(plan: EnvironmentPlan, cache_root: Path, *,
     """The folder of plan's virtual environment, built first if no launch built it yet.
 
     Parameters:
-        plan: a "venv" environment plan.
+        plan: a "venv" plan, or a "curated" or "image" one (layered over the packages
+            of the interpreter running this).
         cache_root: where environments are cached (`<data_root>/envs`).
-        python: the interpreter the venv is made from, which also runs pip.
+        python: the interpreter a "venv" plan's venv is made from, which also runs pip.
         timeout_s: how long one build may take.
     Raises:
         PermanentError: pip (or venv) failed; the message ends with its output's tail.
@@ -53,16 +56,27 @@ def ensure_venv(plan: EnvironmentPlan, cache_root: Path, *,
             may take; a retry finds the venv built, or takes the build over.
     Returns: the venv's folder; its interpreter is `interpreter_of(folder)`.
     """
-    if plan.kind != "venv" or not plan.hash:
-        raise ValueError(f"a {plan.kind} environment has no virtual environment")
-    folder = cache_root / plan.hash
+    key = venv_key(plan)
+    folder = cache_root / key
     if is_built(folder):
         return folder
     cache_root.mkdir(parents=True, exist_ok=True)
-    with _build_lock(cache_root / f".{plan.hash}.lock", wait_s=timeout_s + 60):
+    with _build_lock(cache_root / f".{key}.lock", wait_s=timeout_s + 60):
         if not is_built(folder):  # another launch may have built it while we waited
-            _build(plan, folder, python, timeout_s)
+            if plan.kind == "venv":
+                _build(plan, folder, python, timeout_s)
+            else:
+                _build_over_host(plan, key, folder)
     return folder
+
+
+def venv_key(plan: EnvironmentPlan) -> str:
+    """The name of plan's venv in the cache."""
+    if plan.kind in LAYERED_KINDS:
+        return layered_key(plan)
+    if plan.kind != "venv" or not plan.hash:
+        raise ValueError(f"a {plan.kind} environment has no virtual environment")
+    return plan.hash
 
 
 def interpreter_of(folder: Path) -> Path:
@@ -94,6 +108,17 @@ def _build(plan: EnvironmentPlan, folder: Path, python: str, timeout_s: float) -
     _publish(folder, {"hash": plan.hash, "pip": list(plan.pip), "python": sys.version,
                       "build_id": uuid.uuid4().hex,
                       "built_at": datetime.now(timezone.utc).isoformat()})
+
+
+def _build_over_host(plan: EnvironmentPlan, key: str, folder: Path) -> None:
+    try:
+        built = build_layered(folder)  # clears what a build that died left behind
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    _publish(folder, {"hash": key, "kind": plan.kind, "name": plan.name, "image": plan.image,
+                      "python": sys.version, "build_id": uuid.uuid4().hex,
+                      "built_at": datetime.now(timezone.utc).isoformat(), **built})
 
 
 def _run(argv: list[str], what: str, cwd: Path, deadline: float) -> str:

@@ -6,10 +6,13 @@ from typing import Any
 
 from shared.domain.errors import InvalidSpec
 from shared.specs.paths import SpecContext
+from shared.domain.datastores import datastore_blob, is_datastore_uri
 from shared.specs.refs import check_name, is_asset_ref, is_remote, parse_asset_ref, parse_run_output_ref
 from shared.specs.types import AssetRef, DataSpec, ModelSpec, RunOutputRef
 
-_RUN_OUTPUT_FORM = "azureml://jobs/<run>/outputs/artifacts/paths/<path>"
+_RUN_OUTPUT_FORM = ("azureml://jobs/<run>/outputs/artifacts/paths/<path>, "
+                    "azureml://jobs/<run>/outputs/<output>/paths/<path> or "
+                    "azureml://datastores/workspaceblobstore/paths/<path>")
 
 
 def prepare_data(doc: dict, ctx: SpecContext) -> dict:
@@ -91,7 +94,13 @@ def _check_required(doc: dict) -> None:
     check_name(doc.get("version"), "version")
 
 
-def _model_path(path: str, ctx: SpecContext) -> Path | RunOutputRef:
+def _model_path(path: str, ctx: SpecContext) -> Path | RunOutputRef | str:
+    if is_datastore_uri(path):
+        try:
+            datastore_blob(path)  # another datastore, or no path in it, is refused now
+        except InvalidSpec as e:
+            raise InvalidSpec(f"model path: {e}") from e
+        return path  # files already in the workspace's datastore (an SDK upload)
     if path.startswith("azureml://jobs/"):
         try:
             return parse_run_output_ref(path)

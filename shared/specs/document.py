@@ -8,10 +8,11 @@ from typing import Any, Sequence
 
 import yaml
 
+from shared import bounded_yaml
 from shared.domain.errors import InvalidSpec
 
 MAX_SPEC_BYTES = 1 << 20
-KINDS = ("job", "data", "model", "compute", "endpoint", "deployment")
+KINDS = ("job", "data", "model", "compute", "endpoint", "deployment", "environment")
 
 # `$schema` file names (lower case, without `.schema.json`) of the specs mlcycle reads.
 _SCHEMA_KINDS = {
@@ -23,6 +24,14 @@ _SCHEMA_KINDS = {
     "amlcompute": "compute",
     "managedonlineendpoint": "endpoint",
     "managedonlinedeployment": "deployment",
+    "environment": "environment",
+}
+# Fields whose `file:` reference names a file the spec's own checks read (within its
+# root) and the CLI bundles: an environment spec, or a conda file.
+_FILE_FIELDS = {
+    "job": {"environment", "environment.conda_file"},
+    "deployment": {"environment", "environment.conda_file"},
+    "environment": {"conda_file"},
 }
 _DATA_TYPES = {"uri_file", "uri_folder", "mltable"}
 _MODEL_TYPES = {"custom_model", "mlflow_model", "triton_model"}
@@ -53,10 +62,11 @@ def parse_yaml(text: str) -> Any:
     """Parse YAML text.
 
     Raises:
-        InvalidSpec: a syntax error, naming its line and column (1-based).
+        InvalidSpec: a syntax error, or nesting deeper than bounded_yaml.MAX_NESTING,
+            naming its line and column (1-based).
     """
     try:
-        return yaml.safe_load(text)
+        return bounded_yaml.safe_load(text)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -96,23 +106,28 @@ def _override_value(raw: str) -> Any:
     if not raw.strip():
         return ""
     try:
-        return yaml.safe_load(raw)
+        return bounded_yaml.safe_load(raw)
+    except bounded_yaml.NestingTooDeep as e:
+        raise InvalidSpec(f"override value: {e.problem}") from e
     except yaml.YAMLError:  # "a: b c" and the like: the user meant the text
         return raw
 
 
-def refuse_file_references(doc: dict) -> None:
+def refuse_file_references(doc: dict, kind: str | None = None) -> None:
     """Refuse azure-ai-ml's `file:` references (a field's value read from another
     file): the schema would read files nobody checked, and the CLI would not bundle them.
+    The environment and conda file fields of a kind of spec are the exception: their
+    files are checked and bundled like any local path.
 
     Raises:
         InvalidSpec: naming the first field that holds one.
     """
+    allowed = _FILE_FIELDS.get(kind or "", set())
     pending: list[tuple[str, Any]] = [("", doc)]
     seen: set[int] = set()
     while pending:
         path, node = pending.pop()
-        if isinstance(node, str) and node.startswith("file:"):
+        if isinstance(node, str) and node.startswith("file:") and path not in allowed:
             raise InvalidSpec(f"{path}: 'file:' references are not supported; write the content in the spec")
         if isinstance(node, (dict, list)) and id(node) not in seen:
             seen.add(id(node))  # YAML aliases share nodes: walk each once
@@ -153,6 +168,8 @@ def detect_kind(doc: dict) -> str | None:
         return "model"
     if "auth_mode" in doc and "name" in doc:
         return "endpoint"
+    if "name" in doc and any(field in doc for field in ("image", "conda_file", "build")):
+        return "environment"
     return None
 
 
@@ -166,8 +183,8 @@ def spec_kind(text: str) -> str | None:
         InvalidSpec: the text is not valid YAML (line and column named).
 
     Returns:
-        "job", "data", "model", "compute", "endpoint" or "deployment"; None for YAML
-        that is not such a spec.
+        "job", "data", "model", "compute", "endpoint", "deployment" or "environment";
+        None for YAML that is not such a spec.
     """
     doc = parse_yaml(text)
     return detect_kind(doc) if isinstance(doc, dict) else None

@@ -2,17 +2,21 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 from shared.domain.errors import InvalidSpec
-from shared.specs.document import parse_yaml, read_text, schema_name
+from shared.specs.document import schema_name
+from shared.specs.environments import (check_environment, environment_reference,
+                                       inline_environment, schema_environment)
 from shared.specs.inputs import convert_inputs, convert_outputs, schema_inputs
 from shared.specs.paths import SpecContext
-from shared.specs.refs import check_name, compute_name, environment_name, is_remote
+from shared.specs.refs import check_name, compute_name, is_remote
 from shared.specs.types import JobSpec
 
 DISTRIBUTIONS = ("pytorch", "tensorflow", "mpi")
+# How a refusal names the job types Azure ML has and mlcycle does not run.
+_JOB_TYPES = {"automl": "an AutoML job", "sweep": "a sweep job", "pipeline": "a pipeline job",
+              "spark": "a Spark job", "parallel": "a parallel job", "import": "an import job"}
 _PLACEHOLDER = re.compile(r"\$\{\{(.*?)\}\}")
 _IO_REF = re.compile(r"\s*(?P<io>inputs|outputs)\.(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*")
 
@@ -27,13 +31,19 @@ def prepare_job(doc: dict, ctx: SpecContext) -> dict:
     """
     by_schema = {"sweepjob": "sweep", "pipelinejob": "pipeline"}.get(schema_name(doc) or "", "command")
     job_type = doc.get("type") or by_schema
+    if str(job_type).lower() == "sweep" and by_schema == "command" and schema_name(doc):
+        raise InvalidSpec("type 'sweep' does not match $schema; a sweep job's $schema is "
+                          "sweepJob.schema.json")
     if job_type != "command" or by_schema != "command":
-        raise InvalidSpec(f"only command jobs are supported (this is a {job_type} job)")
+        raise InvalidSpec("only command and sweep jobs are supported "
+                          f"(this is {_job_type(job_type)})")
     _check_distribution(doc.get("distribution"))
     resources = doc.get("resources")
     if isinstance(resources, dict):
         _check_whole(resources.get("instance_count"), "resources.instance_count")
-    _check_environment(doc.get("environment"), ctx)
+    check_environment(doc.get("environment"), ctx)
+    if "environment" in doc:
+        doc = {**doc, "environment": schema_environment(doc["environment"], ctx)}
     code = doc.get("code")
     if isinstance(code, str):
         if is_remote(code):
@@ -55,12 +65,12 @@ def to_job_spec(doc: dict, job: Any, ctx: SpecContext) -> JobSpec:
     command = doc["command"]
     _check_placeholders(command, inputs, outputs)
     instance_count = _instance_count(job)
-    image, conda, conda_file = _inline_environment(doc["environment"], ctx)
+    image, conda, conda_file = inline_environment(doc["environment"], ctx)
     return JobSpec(
         source=ctx.source,
         command=command,
         code=ctx.local(doc["code"], "code path") if doc.get("code") else None,
-        environment="inline" if isinstance(doc["environment"], dict) else environment_name(doc["environment"]),
+        environment=environment_reference(doc["environment"]),
         environment_image=image,
         environment_conda=conda,
         compute=compute_name(doc["compute"]) if doc.get("compute") else "local",
@@ -75,7 +85,22 @@ def to_job_spec(doc: dict, job: Any, ctx: SpecContext) -> JobSpec:
         description=doc.get("description") or "",
         tags=dict(doc.get("tags") or {}),
         environment_conda_file=conda_file,
+        environment_variables=_environment_variables(doc.get("environment_variables")),
     )
+
+
+def _environment_variables(given: Any) -> dict[str, str]:
+    if not isinstance(given, dict):
+        return {}  # the schema refuses other shapes
+    # YAML reads `true` and `1` as a boolean and a number; a process sees text.
+    return {str(k): str(v).lower() if isinstance(v, bool) else str(v)
+            for k, v in given.items() if v is not None}
+
+
+def _job_type(job_type: Any) -> str:
+    text = str(job_type)
+    named = _JOB_TYPES.get(text.lower())
+    return named or f"{'an' if text[:1].lower() in 'aeiou' else 'a'} {text} job"
 
 
 def _check_distribution(distribution: Any) -> None:
@@ -93,33 +118,6 @@ def _check_whole(value: Any, field: str) -> None:
     # than a refusal.
     if isinstance(value, float) and not value.is_integer():
         raise InvalidSpec(f"{field}: {value} is not a whole number")
-
-
-def _check_environment(environment: Any, ctx: SpecContext) -> None:
-    if isinstance(environment, str) and not environment.startswith("azureml:"):
-        raise InvalidSpec(
-            f"environment '{environment}' must be azureml:<name>@latest, azureml:<name>:<version>"
-            " or an inline environment with an image"
-        )
-    if isinstance(environment, dict):
-        if "build" in environment:
-            raise InvalidSpec("environment.build (a Docker build context) is not supported: give environment.image")
-        conda_file = environment.get("conda_file")
-        if isinstance(conda_file, str) and not ctx.local(conda_file, "environment.conda_file").is_file():
-            raise InvalidSpec(f"environment.conda_file '{conda_file}' is not a file")
-
-
-def _inline_environment(environment: Any, ctx: SpecContext) -> tuple[str | None, dict | None, Path | None]:
-    if not isinstance(environment, dict):
-        return None, None, None
-    conda = environment.get("conda_file")
-    if not isinstance(conda, str):
-        return environment.get("image"), conda, None
-    conda_file = ctx.local(conda, "environment.conda_file")
-    content = parse_yaml(read_text(conda_file, f"environment.conda_file '{conda}'"))
-    if not isinstance(content, dict):
-        raise InvalidSpec(f"environment.conda_file '{conda}' is not a conda environment (a mapping)")
-    return environment.get("image"), content, conda_file
 
 
 def _check_placeholders(command: str, inputs: dict, outputs: dict) -> None:

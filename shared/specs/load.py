@@ -1,11 +1,12 @@
 """Load a spec file: read, override, check, validate with the official schema, convert."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from shared.domain.errors import InvalidSpec
-from shared.specs import assets, jobs, resources
+from shared.specs import assets, environments, jobs, resources, sweeps
 from shared.specs.document import (
     KINDS,
     apply_overrides,
@@ -15,9 +16,10 @@ from shared.specs.document import (
     refuse_file_references,
     schema_name,
 )
+from shared.specs.ignored import ignored_fields
 from shared.specs.paths import SpecContext
 from shared.specs.schema import validate
-from shared.specs.types import DataSpec, JobSpec, ModelSpec, Spec
+from shared.specs.types import DataSpec, EnvironmentSpec, JobSpec, ModelSpec, Spec, SweepSpec
 
 Prepare = Callable[[dict, SpecContext], dict]
 Convert = Callable[[dict, Any, SpecContext], Spec]
@@ -31,6 +33,7 @@ _STEPS: dict[str, tuple[Prepare, Convert]] = {
     "compute": (resources.prepare_compute, resources.to_compute_spec),
     "endpoint": (resources.prepare_endpoint, resources.to_endpoint_spec),
     "deployment": (resources.prepare_deployment, resources.to_deployment_spec),
+    "environment": (environments.prepare_environment, environments.to_environment_spec),
 }
 
 
@@ -44,15 +47,17 @@ def load_spec(
         root: for specs from outside (drop zone, CLI bundle), the folder that the spec
             and every local path it names must stay inside, symlinks followed.
         overrides: `az ml --set` style `key.sub=value` items, applied in order.
-        kind: "job", "data", "model", "compute", "endpoint" or "deployment" when the
-            caller knows it (`mlcycle job create`); otherwise told from the file.
+        kind: "job", "data", "model", "compute", "endpoint", "deployment" or
+            "environment" when the caller knows it (`mlcycle job create`); otherwise
+            told from the file.
 
     Raises:
         InvalidSpec: anything wrong with the file, its message starting with the
             file's name (relative to `root` when given).
 
     Returns:
-        A JobSpec, DataSpec, ModelSpec, ComputeSpec, EndpointSpec or DeploymentSpec.
+        A JobSpec (a command job), SweepSpec (a sweep job), DataSpec, ModelSpec,
+        ComputeSpec, EndpointSpec, DeploymentSpec or EnvironmentSpec.
     """
     path = Path(path).absolute()
     resolved_root = Path(root).resolve() if root is not None else None
@@ -67,13 +72,18 @@ def referenced_paths(spec: Spec) -> list[Path]:
 
     Returns:
         Absolute paths, without duplicates: a job's code folder, local inputs and
-        conda file; a data or model spec's local path. Empty for other kinds.
+        conda file; a data or model spec's local path; an environment's conda file.
+        Empty for other kinds.
     """
     found: list[Path | None] = []
+    if isinstance(spec, SweepSpec):
+        spec = spec.trial  # its trials' code, inputs and conda file
     if isinstance(spec, JobSpec):
         found = [spec.code, *(i.path for i in spec.inputs.values()), spec.environment_conda_file]
     elif isinstance(spec, (DataSpec, ModelSpec)) and isinstance(spec.path, Path):
         found = [spec.path]
+    elif isinstance(spec, EnvironmentSpec):
+        found = [spec.conda_file]
     return list(dict.fromkeys(p for p in found if p is not None))
 
 
@@ -85,12 +95,16 @@ def _load(path: Path, root: Path | None, overrides: Sequence[str], kind: str | N
     if not isinstance(doc, dict):
         raise InvalidSpec(f"a spec is a mapping of fields, not {_a(doc)}")
     doc = apply_overrides(doc, overrides)
-    refuse_file_references(doc)
     kind = _kind(doc, kind)
+    refuse_file_references(doc, kind)
     ctx = SpecContext(source=source, root=root)
     prepare, convert = _STEPS[kind]
+    if kind == "job" and sweeps.is_sweep(doc):
+        prepare, convert = sweeps.prepare_sweep, sweeps.to_sweep_spec
     entity = validate(kind, prepare(doc, ctx), source)
-    return convert(doc, entity, ctx)
+    spec = convert(doc, entity, ctx)
+    warnings = ignored_fields(kind, doc)
+    return replace(spec, warnings=warnings) if warnings else spec
 
 
 def _kind(doc: dict, wanted: str | None) -> str:
@@ -105,7 +119,8 @@ def _kind(doc: dict, wanted: str | None) -> str:
     if schema:
         raise InvalidSpec(f"unknown spec kind: {doc['$schema']} is not a spec mlcycle reads")
     raise InvalidSpec(
-        "unknown spec kind: not an Azure ML job, data, model, compute, endpoint or deployment spec"
+        "unknown spec kind: not an Azure ML job, data, model, compute, endpoint, deployment"
+        " or environment spec"
         " (give $schema)"
     )
 

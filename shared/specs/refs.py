@@ -18,7 +18,8 @@ _LONG_REF = re.compile(
     rf"azureml:/.*/(?:data|datasets|models|environments|codes)/(?P<name>{_N})"
     rf"/(?:versions/(?P<version>{_N})|labels/(?P<label>{_N}))/?"
 )
-_RUN_OUTPUT = re.compile(r"azureml://jobs/(?P<run>[^/]+)/outputs/artifacts/paths/(?P<path>.+)")
+_RUN_OUTPUT = re.compile(r"azureml://jobs/(?P<run>[^/]+)/outputs/(?P<output>[^/]+)"
+                         r"(?:/paths(?:/(?P<path>.*))?)?")
 
 
 def parse_asset_ref(text: str) -> AssetRef:
@@ -45,23 +46,29 @@ def parse_asset_ref(text: str) -> AssetRef:
 
 
 def parse_run_output_ref(text: str) -> RunOutputRef:
-    """Parse `azureml://jobs/<run>/outputs/artifacts/paths/<path>`.
+    """Parse `azureml://jobs/<run>/outputs/artifacts/paths/<path>` (a path from the run's
+    artifact root, as Azure ML writes them: `paths/outputs/model/` is what the run wrote
+    to ./outputs/model) or `azureml://jobs/<run>/outputs/<output>[/paths/<path>]` (a
+    named output, or a path inside it).
 
     Raises:
-        InvalidSpec: another form, or a run id or path that would climb out of the
-            run's folder (`..`, empty segments).
+        InvalidSpec: another form, or a run id, output or path that would climb out of
+            the run's folder (`..`, empty segments).
 
     Returns:
         The RunOutputRef, its path without leading or trailing slashes.
     """
     match = _RUN_OUTPUT.fullmatch(text)
     if not match:
-        raise InvalidSpec(f"'{text}' is not azureml://jobs/<run>/outputs/artifacts/paths/<path>")
-    run_id, path = match["run"], match["path"].strip("/")
-    segments = path.split("/")
-    if not SAFE_NAME.fullmatch(run_id) or "\\" in path or any(s in ("", ".", "..") for s in segments):
-        raise InvalidSpec(f"'{text}' names an unsafe run id or path")
-    return RunOutputRef(run_id, path)
+        raise InvalidSpec(f"'{text}' is not azureml://jobs/<run>/outputs/artifacts/paths/<path> "
+                          "or azureml://jobs/<run>/outputs/<output>/paths/<path>")
+    run_id, output, path = match["run"], match["output"], (match["path"] or "").strip("/")
+    artifacts = output == "artifacts"
+    segments = path.split("/") if path or artifacts else []
+    if (not SAFE_NAME.fullmatch(run_id) or not SAFE_NAME.fullmatch(output) or "\\" in path
+            or any(s in ("", ".", "..") for s in segments)):
+        raise InvalidSpec(f"'{text}' names an unsafe run id, output or path")
+    return RunOutputRef(run_id, path, "" if artifacts else output)
 
 
 def is_remote(text: str) -> bool:

@@ -24,6 +24,7 @@ _LOADERS = {
     "compute": "load_compute",
     "endpoint": "load_online_endpoint",
     "deployment": "load_online_deployment",
+    "environment": "load_environment",
 }
 
 _EXPERIMENTAL_LOGGERS = ("azure.ai.ml._utils._experimental", "azure.ai.ml._schema.core.fields")
@@ -52,7 +53,8 @@ def validate(kind: str, doc: dict, source: Path) -> Any:
     """Validate a spec document with azure-ai-ml's loader for its kind.
 
     Parameters:
-        kind: one of "job", "data", "model", "compute", "endpoint", "deployment".
+        kind: one of "job", "data", "model", "compute", "endpoint", "deployment",
+            "environment".
         doc: the document, overrides applied.
         source: the spec file; relative paths in `doc` are resolved from its folder.
 

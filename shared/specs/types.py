@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Union
 
+from shared.domain.sweeps import SweepDefinition
+
 LiteralValue = Union[str, int, float, bool, None]
 
 
@@ -26,10 +28,13 @@ class AssetRef:
 
 @dataclass(frozen=True)
 class RunOutputRef:
-    """A file or folder a run wrote: `azureml://jobs/<run>/outputs/artifacts/paths/<path>`."""
+    """A file or folder a run wrote: `azureml://jobs/<run>/outputs/artifacts/paths/<path>`
+    (`path` from the run's artifact root, e.g. `outputs/model`), or, with `output` set, a
+    path inside one of its named outputs (`azureml://jobs/<run>/outputs/<output>/paths/<path>`)."""
 
     run_id: str
     path: str
+    output: str = ""
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,8 @@ class JobSpec:
     # The conda file an inline environment names: the CLI must bundle it so that the
     # spec still validates on the server.
     environment_conda_file: Path | None = None
+    environment_variables: dict = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # fields accepted but not acted on (specs.ignored)
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,7 @@ class DataSpec:
     path: Path | AssetRef | str
     description: str = ""
     tags: dict = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -106,10 +114,11 @@ class ModelSpec:
     name: str
     version: str | None
     type: str
-    path: Path | RunOutputRef
+    path: Path | RunOutputRef | str  # str: a datastore path, azureml://datastores/...
     description: str = ""
     tags: dict = field(default_factory=dict)
     properties: dict = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,6 +133,7 @@ class ComputeSpec:
     max_instances: int
     idle_time_before_scale_down: int
     tier: str
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,20 +143,76 @@ class EndpointSpec:
     auth_mode: str
     description: str = ""
     tags: dict = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class DeploymentSpec:
-    """A no-code deployment of a registered model behind an endpoint."""
+    """A deployment of a model behind an endpoint: no-code (an ONNX-converted model), or
+    with a scoring script when `code` is set (`code_configuration`: `scoring_script`
+    inside `code`, run on `environment`).
+
+    `model` is the registered model referred to; for an inline model (`model: {path}`)
+    it is None and `model_path` is the local file or folder, with `model_name` /
+    `model_version` when the spec names them (Azure ML registers it anonymously
+    otherwise). `environment` is a curated/registered name or "inline", as in JobSpec.
+    """
 
     source: Path
     name: str
     endpoint_name: str
-    model: AssetRef
+    model: AssetRef | None
     instance_type: str | None
     instance_count: int
     description: str = ""
     tags: dict = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    model_path: Path | None = None
+    model_name: str | None = None
+    model_version: str | None = None
+    code: Path | None = None
+    scoring_script: str | None = None
+    environment: str | None = None
+    environment_image: str | None = None
+    environment_conda: dict | None = None
+    environment_conda_file: Path | None = None
+    environment_variables: dict = field(default_factory=dict)
+    request_timeout_ms: int | None = None
 
 
-Spec = Union[JobSpec, DataSpec, ModelSpec, ComputeSpec, EndpointSpec, DeploymentSpec]
+@dataclass(frozen=True)
+class EnvironmentSpec:
+    """An environment to register: an image, a conda file (parsed, its pip section what
+    a local venv is built from), or both. `conda_file` is where the conda file was read
+    from, so that `-r` requirement files are read from beside it."""
+
+    source: Path
+    name: str
+    version: str | None
+    image: str | None
+    conda: dict | None
+    conda_file: Path | None = None
+    description: str = ""
+    tags: dict = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A sweep job: `trial` is the command each trial runs, its `command` still holding
+    the `${{search_space.<name>}}` references (or `${{inputs.<name>}}` for a name of
+    the search space, as azure-ai-ml writes them) that each trial fills in."""
+
+    source: Path
+    trial: JobSpec
+    definition: SweepDefinition
+    name: str | None
+    display_name: str | None
+    experiment_name: str
+    description: str = ""
+    tags: dict = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+Spec = Union[JobSpec, DataSpec, ModelSpec, ComputeSpec, EndpointSpec, DeploymentSpec,
+             EnvironmentSpec, SweepSpec]

@@ -10,7 +10,7 @@ import pytest
 from bench import report
 
 ROOT = Path(__file__).resolve().parents[2]
-AREAS = ("payoff", "events", "registration", "scoring", "jobs", "coldstart")
+AREAS = ("payoff", "events", "registration", "scoring", "jobs", "coldstart", "sweeps")
 
 
 def is_summary(value) -> bool:
@@ -43,6 +43,9 @@ def test_every_area_runs_and_reports_medians_with_their_spread(quick):
     assert is_summary(areas["events"]["hop_ms"])
     assert is_summary(areas["coldstart"]["idle_rss_mib"])
     assert all(is_summary(v["speedup"]) for v in areas["payoff"].values())
+    for config in areas["sweeps"]["configs"].values():
+        assert is_summary(config["random_regret"]) and is_summary(config["bayesian_regret"])
+        assert config["random_regret"]["min"] >= 0 and 0 <= config["bayesian_wins"] <= 1
 
 
 def test_the_markdown_gets_its_tables_and_keeps_the_prose_around_them(quick):

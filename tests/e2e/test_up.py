@@ -32,6 +32,14 @@ def test_up_writes_a_private_config_and_serves_the_cli(tmp_path):
         assert stat.S_IMODE(config.stat().st_mode) == 0o600
         settings = json.loads(config.read_text())
         assert settings["endpoint"].startswith("http://127.0.0.1:")
+        # What MLClient.from_config reads, and what points azure-ai-ml here (docs/sdk.md).
+        assert {"subscription_id", "resource_group", "workspace_name"} <= set(settings)
+        sdk_env = tmp_path / "home" / "azureml.env"
+        assert stat.S_IMODE(sdk_env.stat().st_mode) == 0o600
+        port = settings["endpoint"].rsplit(":", 1)[1]
+        assert (f"export ARM_CLOUD_METADATA_URL=https://127.0.0.1:{port}"
+                "/api/arm/metadata/endpoints") in sdk_env.read_text()
+        assert settings["key"] not in sdk_env.read_text()
         listed = subprocess.run([MLCYCLE, "job", "list"], env=env, capture_output=True,
                                 text=True, timeout=60)
         assert listed.returncode == 0, listed.stderr

@@ -14,6 +14,7 @@ import pytest
 
 from shared.domain.status import RunStatus
 from shared.ports import Record
+from shared.runner.collected import refusal_warning
 from shared.runner.plan import plan_from_json
 from tests.fakes.batch_world import BatchWorld
 from tests.fakes.sas_blobs import blob_path, permission
@@ -211,6 +212,15 @@ class TestCompletion:
         assert world.blobs.exists(f"runs/{run_id}/system_logs/stdout.txt")
         account = json.loads(world.blobs.get(f"runs/{run_id}/system_logs/batch_task.json"))
         assert account["task"]["state"] == "completed"
+
+    def test_links_the_node_refused_to_let_out_are_warnings_on_the_run(self, world):
+        run_id = world.submit()
+        world.launch()
+        body = {**json.loads(exit_json(0)), "refused_links": ["code/outputs/leak"]}
+        world.batch.ends(run_id, exit_code=0, files={"node/exit.json": json.dumps(body)})
+        ended(world, run_id, RunStatus.COMPLETED)
+        assert [w for w in world.run(run_id)["warnings"] if "out of the run's folder" in w] == [
+            refusal_warning("node-0/code/outputs/leak")]
 
     def test_a_task_that_never_ran_fails_the_run_as_lost(self, world):
         run_id = world.submit()

@@ -13,7 +13,7 @@ from tests.reliability.ledger import record
 from tests.reliability.state import differences, snapshot
 
 SPEC_ROUTES = ["/api/jobs", "/api/data", "/api/models", "/api/computes", "/api/endpoints",
-               "/api/endpoints/iris/deployments"]
+               "/api/endpoints/iris/deployments", "/api/environments"]
 # body -> a word the message must contain
 BAD_SPEC_BODIES = {
     b"{not json": "JSON", b"": "object", b"[1, 2]": "object", b'"text"': "object",
@@ -47,6 +47,8 @@ UNKNOWN_NAMES = [("GET", "/api/jobs/nope-run"), ("GET", "/api/jobs/nope-run/logs
                  ("GET", "/api/data/nope-data/versions/latest"),
                  ("GET", "/api/models/nope-model/versions/1"),
                  ("GET", "/api/computes/nope-pool"), ("GET", "/api/endpoints/nope-endpoint"),
+                 ("GET", "/api/environments/nope-env/versions/1"),
+                 ("GET", "/api/environments/nope-env/versions/latest"),
                  ("POST", "/api/endpoints/nope-endpoint/score"),
                  ("GET", "/api/dead-letters/nope-queue"),
                  ("POST", "/api/dead-letters/deploy/nope-message/replay")]

@@ -1,7 +1,8 @@
 """Bad spec files are refused clearly, whichever way they arrive, and change nothing.
 
 Each file of the corpus in bad_specs/ (and two made at test time: one over the size
-limit, one whose code folder holds a link to a file outside it) is dropped into the
+limit, one nested 20,000 levels deep, one whose code folder holds a link to a file
+outside it) is dropped into the
 drop zone, posted to the HTTP API as a bundle, and given to `mlcycle ... create -f`.
 Each time the caller must be told, in a message naming the offending field, path or
 name, with a 4xx and no traceback; and registry, blobs, bus and node folders must be
@@ -12,6 +13,7 @@ from shared.handlers.intake_assets import submit_compute, submit_endpoint
 from shared.localhost.host import LocalHost, write_config
 from shared.ports import Record
 from shared.settings import Settings
+from shared.bounded_yaml import MAX_NESTING
 from shared.specs.document import MAX_SPEC_BYTES
 from shared.specs.types import ComputeSpec, EndpointSpec
 from tests.processes import wait_for
@@ -44,7 +46,9 @@ NAMED = {
     "deployment-unknown-endpoint.yml": "no-such-endpoint",
     "huge": "1 MiB",
     "link-out-of-code": "link",
+    "deep": f"deeper than {MAX_NESTING} levels",
 }
+DEEP = "[" * 20_000 + "]" * 20_000
 # A YAML list is not a spec: the drop zone leaves it alone, as it leaves a conda.yml.
 NOT_A_SPEC_WHEN_DROPPED = {"not-a-mapping.yml"}
 # Bugs of the CLI (shared/cli, owned elsewhere), kept visible until fixed there.
@@ -74,6 +78,9 @@ def build_case(name: str, dest, tmp_path):
         padding = "# " + "x" * 78 + "\n"
         text = JOB + "command: python train.py\nenvironment: azureml:e@latest\n"
         return case_folder(dest, name, text + padding * (MAX_SPEC_BYTES // len(padding) + 1))
+    if name == "deep":  # 40 KB of brackets: PyYAML's recursion ran out of stack on it
+        return case_folder(dest, name, JOB + "command: python train.py\nenvironment: "
+                           "azureml:e@latest\ntags:\n  deep: " + DEEP + "\n")
     if name == "link-out-of-code":
         outside = tmp_path / "outside-secret.txt"
         outside.write_text("not for the snapshot\n")
@@ -158,3 +165,18 @@ def test_a_bad_spec_is_refused_naming_the_problem_and_changes_nothing(host, rout
     assert NAMED[name] in message, message
     assert not traceback, message
     assert changed == [], "\n".join(changed)
+
+
+def test_a_spec_nested_20000_deep_leaves_no_traceback_in_the_log(host, tmp_path, caplog):
+    """The drop zone and the HTTP API refuse it (the test above: a 400 and an error file
+    naming the limit), and say nothing more about it than that."""
+    caplog.set_level("DEBUG")
+    dropped = drop(host, "deep-log", build_case("deep", tmp_path / "deep-log", tmp_path).parent)
+    posted = post_bundle(host, build_case("deep", tmp_path / "deep-post", tmp_path).parent,
+                         "/api/jobs")
+    tracebacks = [r for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
+    record("bad input", "spec nested 20,000 levels deep (drop zone and http), log checked",
+           injected=2, lost=len(tracebacks) + int(posted[0] != 400),
+           checked="reply status, error file, log records")
+    assert posted[0] == 400 and NAMED["deep"] in posted[1] and NAMED["deep"] in dropped[1]
+    assert tracebacks == [], caplog.text[:2000]

@@ -18,7 +18,7 @@ from tests.reliability.ledger import record
 
 EXAMPLES = 6  # per operation and generation mode: about 300 requests in all
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "api.md"
-METHODS = ("get", "post", "put", "delete", "patch")
+METHODS = ("get", "post", "put", "delete", "patch", "head")
 
 
 def described():
@@ -33,7 +33,7 @@ def registered(host):
 
 def documented():
     """`METHOD /api/...` pairs named in docs/api.md, its `{v}` spelled as the route's."""
-    named = re.findall(r"`(GET|POST|PUT|DELETE|PATCH) (/api/[^`?\s]*)", DOCS.read_text())
+    named = re.findall(r"`(GET|POST|PUT|DELETE|PATCH|HEAD) (/api/[^`?\s]*)", DOCS.read_text())
     return {(method, path.replace("{v}", "{version}")) for method, path in named}
 
 

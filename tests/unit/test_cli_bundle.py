@@ -7,7 +7,8 @@ import tarfile
 import pytest
 import yaml
 
-from shared.cli.bundle import bundle_generated_spec, bundle_spec_file, referenced_paths
+from shared.cli.bundle import (apply_path_sets, bundle_generated_spec, bundle_spec_file,
+                               referenced_paths)
 from shared.cli.errors import CliError
 
 
@@ -105,6 +106,81 @@ class TestBundleSpecFile:
         with pytest.raises(CliError) as caught:
             bundle_spec_file(tmp_path / "job.yml")
         assert "invalid YAML" in str(caught.value) and "\n" not in str(caught.value)
+
+
+class TestAbsolutePaths:
+    """`az ml` uploads a local path wherever it lies; so does the CLI, under a name of
+    its own inside the bundle, with the spec rewritten to point there."""
+
+    @pytest.fixture
+    def elsewhere(self, tmp_path):
+        write(tmp_path / "far" / "away" / "iris.csv", "a,b\n1,2\n")
+        write(tmp_path / "far" / "conda.yml", "dependencies: []\n")
+        return tmp_path / "far"
+
+    def test_an_absolute_input_goes_in_under_its_own_name(self, tmp_path, elsewhere):
+        spec = write(tmp_path / "job" / "job.yml", yaml.safe_dump({
+            "command": "python main.py", "code": "./src",
+            "inputs": {"iris": {"type": "uri_file", "path": str(elsewhere / "away" / "iris.csv")}},
+            "environment": {"image": "python", "conda_file": str(elsewhere / "conda.yml")}}))
+        write(tmp_path / "job" / "src" / "main.py")
+
+        data, spec_path = bundle_spec_file(spec)
+
+        assert spec_path == "job.yml"
+        assert names(data) == {"job.yml", "src/main.py", ".mlcycle-local-paths/0/iris.csv",
+                               ".mlcycle-local-paths/1/conda.yml"}
+        rewritten = yaml.safe_load(read(data, "job.yml"))
+        assert rewritten["inputs"]["iris"]["path"] == ".mlcycle-local-paths/0/iris.csv"
+        assert rewritten["environment"]["conda_file"] == ".mlcycle-local-paths/1/conda.yml"
+        assert read(data, ".mlcycle-local-paths/0/iris.csv") == b"a,b\n1,2\n"
+
+    def test_copies_stay_out_of_a_code_folder_that_is_the_spec_folder(self, tmp_path, elsewhere):
+        spec = write(tmp_path / "proj" / "job.yml", yaml.safe_dump({
+            "command": "python main.py", "code": ".",
+            "inputs": {"data": {"type": "uri_folder", "path": str(elsewhere / "away")}}}))
+        write(tmp_path / "proj" / "main.py")
+
+        data, spec_path = bundle_spec_file(spec)
+
+        assert spec_path == "proj/job.yml"
+        assert names(data) == {"proj/job.yml", "proj/main.py",
+                               ".mlcycle-local-paths/0/away/iris.csv"}
+        assert yaml.safe_load(read(data, spec_path))["inputs"]["data"]["path"] == \
+            "../.mlcycle-local-paths/0/away"
+
+    def test_a_set_of_a_path_is_applied_here_so_that_its_file_is_bundled(self, tmp_path,
+                                                                         elsewhere):
+        spec = write(tmp_path / "job" / "job.yml", yaml.safe_dump({
+            "command": "python main.py", "inputs": {
+                "iris": {"type": "uri_file", "path": "https://example.com/iris.csv"}}}))
+        loaded = yaml.safe_load(spec.read_text())
+
+        changed, rest = apply_path_sets(loaded, [
+            f"inputs.iris.path={elsewhere / 'away' / 'iris.csv'}", "inputs.lr=0.1"])
+        data, spec_path = bundle_spec_file(spec, changed, rewritten=True)
+
+        assert rest == ["inputs.lr=0.1"]  # the server applies what names no path
+        assert ".mlcycle-local-paths/0/iris.csv" in names(data)
+        assert yaml.safe_load(read(data, spec_path))["inputs"]["iris"]["path"] == \
+            ".mlcycle-local-paths/0/iris.csv"
+
+    def test_the_server_accepts_the_rewritten_spec_inside_the_bundle(self, tmp_path, elsewhere):
+        from shared.runner.snapshot import extract_snapshot
+        from shared.specs import load_spec
+
+        spec = write(tmp_path / "proj" / "job.yml", yaml.safe_dump({
+            "command": "cat ${{inputs.iris}}", "code": ".",
+            "environment": "azureml:AzureML-sklearn-1.5@latest",
+            "inputs": {"iris": {"type": "uri_file", "path": str(elsewhere / "away" / "iris.csv")}}}))
+        data, spec_path = bundle_spec_file(spec)
+        root = tmp_path / "unpacked"
+        extract_snapshot(data, root)
+
+        loaded = load_spec(root / spec_path, root=root)
+
+        assert loaded.inputs["iris"].path.read_text() == "a,b\n1,2\n"
+        assert loaded.code == (root / "proj").resolve()
 
 
 class TestReferencedPaths:

@@ -142,3 +142,23 @@ def test_a_cancel_asked_before_the_bootstrap_listens_still_counts(tmp_path):
 
     assert (ended["exit_code"], ended["reason"]) == (None, "canceled")
     assert not (node_dir / "user_logs/std_log_process_0.txt").exists()
+
+
+def test_links_out_of_the_node_folder_are_removed_once_the_processes_end(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("secret\n")
+    node_dir = node_folder(
+        tmp_path, f"ln -s {outside}/secret.txt outputs/leak && ln -s {outside} logs/away && "
+        "echo mine > outputs/mine.txt && ln -s mine.txt outputs/alias.txt && "
+        f"ln -s {outside}/secret.txt ../user_logs/leak.txt")
+
+    ended = run_bootstrap(node_dir)
+
+    assert ended["refused_links"] == ["code/logs/away", "code/outputs/leak",
+                                      "user_logs/leak.txt"]
+    outputs = node_dir / "code/outputs"
+    assert sorted(p.name for p in outputs.iterdir()) == ["alias.txt", "mine.txt"]
+    assert not (node_dir / "code/logs/away").exists()
+    assert not (node_dir / "user_logs/leak.txt").exists()
+    assert (outside / "secret.txt").read_text() == "secret\n"  # the links went, not the file

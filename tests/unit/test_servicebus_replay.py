@@ -3,7 +3,7 @@ test_servicebus_bus): from the dead-letter sub-queue and from the parking queue.
 import pytest
 
 from shared.adapters.servicebus_parking import PARKING_QUEUE
-from shared.domain.errors import NotFound
+from shared.domain.errors import InvalidSpec, NotFound
 from shared.domain.messages import Envelope
 from tests.unit.test_servicebus_bus import bus, launch, namespace  # noqa: F401 (fixtures)
 
@@ -44,9 +44,9 @@ def test_a_dead_letter_can_be_replayed_by_its_envelope_id(bus, namespace):
 
 def test_a_parked_message_is_replayed_from_the_parking_queue(bus, namespace):
     envelope = launch("run-9")
-    bus.forward_failure(QUEUE, envelope.to_json().encode(), message_id=envelope.id,
-                        correlation_id="run-9", message_type="LaunchJob", attempt=1,
-                        reason="InvalidSpec: no such compute", permanent=True)
+    refused = bus.policy.settle(InvalidSpec("no such compute"), attempt=1)
+    bus.forward_failure(QUEUE, envelope.to_json().encode(), refused, message_id=envelope.id,
+                        correlation_id="run-9", message_type="LaunchJob", attempt=1)
     [parked] = bus.dead_letters(QUEUE)
 
     bus.replay_dead_letter(QUEUE, parked["id"])

@@ -56,7 +56,7 @@ class TestSpecKind:
             "on: push\njobs:\n  test: {runs-on: ubuntu-latest}\n",
             "- a\n- b\n",
             "",
-            "$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\nname: e\n",
+            "$schema: https://azuremlschemas.azureedge.net/latest/component.schema.json\nname: e\n",
         ],
     )
     def test_other_yaml_is_not_a_spec(self, text):
@@ -75,7 +75,7 @@ class TestSpecFiles:
         assert refusal(write(tmp_path, "job.yml", "- command\n")) == "job.yml: a spec is a mapping of fields, not a list"
 
     def test_an_unknown_kind_of_spec_is_refused(self, tmp_path):
-        assert "unknown spec kind" in refusal(write(tmp_path, "env.yml", "name: e\nimage: python\n"))
+        assert "unknown spec kind" in refusal(write(tmp_path, "x.yml", "name: e\nflavour: python\n"))
 
     def test_a_spec_of_another_kind_than_expected_is_refused(self):
         assert "expected a job spec, but this is a data spec" in refusal(SPECS / "assets" / "data.yml", kind="job")
@@ -161,6 +161,14 @@ class TestReferences:
         assert parse_run_output_ref("azureml://jobs/r1/outputs/artifacts/paths/a/b.pkl") == RunOutputRef("r1", "a/b.pkl")
         with pytest.raises(InvalidSpec, match="unsafe"):
             parse_run_output_ref("azureml://jobs/r1/outputs/artifacts/paths/../../etc")
+
+    def test_a_named_output_of_a_run_is_read_with_its_path(self):
+        assert parse_run_output_ref("azureml://jobs/r1/outputs/model_dir/paths/m.pkl") \
+            == RunOutputRef("r1", "m.pkl", "model_dir")
+        assert parse_run_output_ref("azureml://jobs/r1/outputs/model_dir") \
+            == RunOutputRef("r1", "", "model_dir")
+        with pytest.raises(InvalidSpec, match="unsafe"):
+            parse_run_output_ref("azureml://jobs/r1/outputs/../paths/x")
 
 
 class TestReferencedPaths:

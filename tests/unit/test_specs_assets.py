@@ -58,8 +58,17 @@ class TestModelSpec:
         assert (spec.path, spec.version, spec.type) == ((SPECS / "assets" / "model").resolve(), None, "custom_model")
 
     def test_a_model_path_elsewhere_is_refused(self):
-        message = refusal(SPECS / "assets" / "model.yml", overrides=["path=azureml://datastores/ws/paths/m"])
+        message = refusal(SPECS / "assets" / "model.yml", overrides=["path=wasbs://c@a.blob.core.windows.net/m"])
         assert "must be a local path or azureml://jobs/<run>/outputs/artifacts/paths/<path>" in message
+
+    def test_a_model_path_in_another_datastore_is_refused(self):
+        message = refusal(SPECS / "assets" / "model.yml", overrides=["path=azureml://datastores/ws/paths/m"])
+        assert "datastore 'ws' does not exist; this workspace has 'workspaceblobstore'" in message
+
+    def test_a_model_path_in_the_workspace_datastore_converts(self):
+        uri = "azureml://datastores/workspaceblobstore/paths/LocalUpload/abc/model"
+        spec = load_spec(SPECS / "assets" / "model.yml", overrides=[f"path={uri}"])
+        assert spec.path == uri
 
 
 class TestComputeSpec:
@@ -110,10 +119,10 @@ class TestDeploymentSpec:
         spec = load_spec(SPECS / "serving" / "deployment.yml", overrides=["model=azureml:digits-classifier:3"])
         assert spec.model == AssetRef("digits-classifier", version="3")
 
-    def test_an_inline_model_is_refused(self):
+    def test_an_inline_model_that_is_not_there_is_refused(self):
         message = refusal(SPECS / "serving" / "deployment.yml", overrides=["model=null", "model.path=model"])
-        assert "register the model first" in message
+        assert "model.path 'model' does not exist" in message
 
-    def test_a_scoring_script_is_refused(self):
+    def test_a_scoring_script_without_an_environment_is_refused(self):
         message = refusal(SPECS / "serving" / "deployment.yml", overrides=["code_configuration.code=src"])
-        assert "code_configuration is not supported" in message
+        assert "a scoring script needs an environment" in message

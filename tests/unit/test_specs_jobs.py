@@ -170,9 +170,19 @@ class TestCommandJobRefusals:
     def test_an_environment_without_azureml_prefix_is_refused(self):
         assert "must be azureml:<name>@latest" in refusal(JOB, overrides=["environment=AzureML-sklearn@latest"])
 
-    @pytest.mark.parametrize("job_type", ["sweep", "pipeline"])
-    def test_sweep_and_pipeline_jobs_are_refused_for_now(self, job_type):
-        assert "only command jobs are supported" in refusal(JOB, overrides=[f"type={job_type}"])
+    def test_pipeline_jobs_are_refused_for_now(self):
+        assert "only command and sweep jobs are supported" in refusal(
+            JOB, overrides=["type=pipeline"])
+
+    def test_a_command_job_schema_with_a_sweep_type_is_refused_naming_the_mismatch(self):
+        # Sweeps are read (test_specs_sweeps.py), but only under their own schema.
+        assert "type 'sweep' does not match $schema" in refusal(JOB, overrides=["type=sweep"])
+
+    @pytest.mark.parametrize("job_type, named", [("automl", "an AutoML job"),
+                                                  ("pipeline", "a pipeline job"),
+                                                  ("impossible", "an impossible job")])
+    def test_a_refused_job_type_is_named_in_english(self, job_type, named):
+        assert f"(this is {named})" in refusal(JOB, overrides=[f"type={job_type}"])
 
     def test_a_run_name_that_could_climb_folders_is_refused(self):
         assert "name: '../x' may hold only" in refusal(JOB, overrides=["name=../x"])
