@@ -75,15 +75,17 @@ def record_failed_conversion(envelope: Envelope, *, registry: Registry, blobs: B
 
 def _followers(registry: Registry, name: str, version: str) -> list[tuple[str, dict]]:
     """Deployments that version concerns now: those that follow name@latest and serve an
-    older version, and those pinned to this very version that do not serve it yet
-    (they waited for its conversion)."""
+    older version, and those pinned to this very version whose submission is still
+    being rolled out (Creating: they waited for its conversion). The state, not the
+    version served, tells the latter: an update may pin a model of another name whose
+    version number the deployment already serves."""
     found = []
     for r in registry.list("deployment"):
         if r.body["model"] != name:
             continue
         pinned, serving = r.body["model_ref"].get("version"), r.body.get("model_version")
         if pinned:
-            if str(pinned) == str(version) and serving != version:
+            if str(pinned) == str(version) and r.body.get("state") == "Creating":
                 found.append((r.name, r.body))
         elif not serving or version_order(serving) < version_order(version):
             found.append((r.name, r.body))

@@ -151,7 +151,10 @@ def test_a_deployment_pinned_to_a_version_still_converting_waits_for_its_convers
     body, _ = iris_versions["1"]
     following.registry.put(Record("model", "iris", "1", {**body, "state": "Registered",
                                                          "onnx": None}))
-    pinned = {**deployment(following), "model_ref": {"version": "1", "label": None}}
+    # An update pinning iris:1 to a deployment that serves version 1 of another model:
+    # the version it serves matches, the submission still has to roll out.
+    pinned = {**deployment(following), "model_ref": {"version": "1", "label": None},
+              "model_version": "1"}
     following.registry.put(Record("deployment", "ep/blue", "", pinned))
 
     ask = Envelope(DeployModel("ep", "blue"), correlation_id="ep")

@@ -18,6 +18,11 @@ SCHEMA = "https://azuremlschemas.azureedge.net/latest/commandJob.schema.json"
 INPUT_NAMES = "MLCYCLE_V1_INPUTS"  # {v1 name: v2 input name}, for Run.input_datasets
 
 
+class Verbatim(str):
+    """A piece of command line kept as written, unquoted: a sweep trial's
+    `${{search_space.x}}`, which each trial replaces with its value, quoted."""
+
+
 def command_job(config: Any, experiment_name: str, tags: dict | None,
                 stack: ExitStack) -> dict:
     """The v2 spec of config; local dataset folders live as long as stack.
@@ -100,6 +105,8 @@ class _Inputs:
             value = value.as_mount()
         if isinstance(value, DatasetConsumptionConfig):
             return "${{inputs.%s}}" % self.add(value)
+        if isinstance(value, Verbatim):
+            return str(value)
         if isinstance(value, (str, numbers.Number)) or hasattr(value, "__fspath__"):
             text = str(value)
             return shlex.quote(text) if quoted else text

@@ -34,13 +34,12 @@ class Experiment:
         return self._name
 
     def submit(self, config: Any, tags: dict | None = None, **kwargs: Any) -> Any:
-        """Submit a ScriptRunConfig or an estimator: its v2 command job is bundled with
-        its source folder and local datasets and posted to /api/jobs, as `mlcycle job
-        create -f` does. (HyperDriveConfig is not provided yet: mlcycle's sweeps are
-        being built, and it will submit a sweepJob the same way.)
+        """Submit a ScriptRunConfig, an estimator or a HyperDriveConfig: its v2 command
+        job (a sweep job for a HyperDriveConfig) is bundled with its source folder and
+        local datasets and posted to /api/jobs, as `mlcycle job create -f` does.
 
         Returns:
-            The Run, NotStarted or Queued.
+            The Run (a HyperDriveRun for a HyperDriveConfig), NotStarted or Queued.
         Raises:
             ExperimentExecutionException: config is not something that runs, or mlcycle
                 refused the job (the reason is the message).
@@ -49,22 +48,24 @@ class Experiment:
 
         if not hasattr(config, "_spec"):
             raise ExperimentExecutionException(
-                f"Experiment.submit takes a ScriptRunConfig or an estimator, not "
-                f"{type(config).__name__}")
+                f"Experiment.submit takes a ScriptRunConfig, an estimator or a "
+                f"HyperDriveConfig, not {type(config).__name__}")
         with ExitStack() as stack:
             spec = config._spec(self.name, tags, stack)
             record = self._workspace._conn.submit("/api/jobs", spec,
                                                   error=ExperimentExecutionException)
-        return Run(self, record["name"], _record=record)
+        return Run._of(self, record, hyperdrive_config=config)
 
     def get_runs(self, type: str | None = None, tags: Any = None, properties: Any = None,
                  include_children: bool = False) -> Iterator[Any]:
-        """The experiment's runs, newest first."""
+        """The experiment's runs, newest first; a sweep's trials only with
+        include_children."""
         from azureml.core.run import Run
 
         for record in self._workspace._conn.json("GET", "/api/jobs").get("value", []):
-            if record.get("experiment_name") == self.name:
-                yield Run(self, record["name"], _record=record)
+            if record.get("experiment_name") == self.name and (
+                    include_children or not record.get("parent")):
+                yield Run._of(self, record)
 
     @staticmethod
     def list(workspace: Any, experiment_name: str | None = None, **kwargs: Any) -> list:

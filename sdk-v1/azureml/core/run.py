@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from azureml.core._connection import quote
+from azureml.core._run_record import metrics_of, script_arguments
 from azureml.exceptions import (ActivityFailedException, ModelPathNotFoundException,
                                 UserErrorException)
 
@@ -44,12 +45,21 @@ class Run:
 
     @staticmethod
     def get(workspace: Any, run_id: str) -> "Run":
-        """The run run_id of the workspace."""
+        """The run run_id of the workspace (a HyperDriveRun for a sweep)."""
         from azureml.core.experiment import Experiment
 
         record = workspace._conn.json("GET", f"/api/jobs/{quote(run_id)}")
-        return Run(Experiment(workspace, record.get("experiment_name") or "Default"),
-                   run_id, _record=record)
+        return Run._of(Experiment(workspace, record.get("experiment_name") or "Default"),
+                       record)
+
+    @staticmethod
+    def _of(experiment: Any, record: dict, **kwargs: Any) -> "Run":
+        """The Run of a record: a HyperDriveRun for a sweep, else a Run."""
+        if record.get("type") == "sweep":
+            from azureml.train.hyperdrive.run import HyperDriveRun
+
+            return HyperDriveRun(experiment, record["name"], _record=record, **kwargs)
+        return Run(experiment, record["name"], _record=record)
 
     @property
     def id(self) -> str:
@@ -109,6 +119,7 @@ class Run:
                               for name, i in (record.get("inputs") or {}).items()
                               if isinstance(i, dict) and i.get("asset")],
             "runDefinition": {"command": record.get("command"),
+                              "arguments": script_arguments(record.get("command")),
                               "environment": record.get("environment"),
                               "nodeCount": record.get("instance_count") or 1,
                               "distribution": record.get("distribution")},
@@ -123,12 +134,7 @@ class Run:
         """What the run logged: a metric logged once is its value, one logged more than
         once (or with log_list) the list of its values in step order; a row metric's
         columns are `<table>/<column>`."""
-        record = self._refresh()
-        history = record.get("metric_history") or {
-            k: [{"value": v}] for k, v in (record.get("metrics") or {}).items()}
-        metrics = {k: [p["value"] for p in points] for k, points in history.items()}
-        metrics = {k: v[0] if len(v) == 1 else v for k, v in metrics.items()}
-        return {k: v for k, v in metrics.items() if name in (None, k)}
+        return metrics_of(self._refresh(), name)
 
     def get_file_names(self) -> list[str]:
         """The run's files: outputs/, logs/, user_logs/ and the artifacts it uploaded."""

@@ -137,12 +137,15 @@ class MMLBaseEstimator:
             args += [flag] if value in ("", None) else [flag, value]
         return args
 
-    def _spec(self, experiment_name: str, tags: dict | None, stack: Any) -> dict:
+    def _script_run_config(self) -> ScriptRunConfig:
+        """The ScriptRunConfig the estimator stands for (what a HyperDrive trial runs)."""
         if not self.entry_script:
             raise UserErrorException(f"{type(self).__name__}: entry_script is required")
-        config = ScriptRunConfig(self.source_directory, script=self.entry_script,
-                                 arguments=self._arguments(), run_config=self.run_config)
-        return config._spec(experiment_name, tags, stack)
+        return ScriptRunConfig(self.source_directory, script=self.entry_script,
+                               arguments=self._arguments(), run_config=self.run_config)
+
+    def _spec(self, experiment_name: str, tags: dict | None, stack: Any) -> dict:
+        return self._script_run_config()._spec(experiment_name, tags, stack)
 
 
 def _distribution(training: Any, backend: str | None, nodes: int, per_node: int,
