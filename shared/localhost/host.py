@@ -6,6 +6,7 @@ import dataclasses
 import ipaddress
 import logging
 import secrets
+import signal
 import threading
 from pathlib import Path
 
@@ -110,7 +111,13 @@ def _loopback(host: str) -> bool:
 
 def serve(port: int = 8470, host: str = "127.0.0.1", data_root: str | None = None,
           allow_remote: bool = False) -> int:
-    """`mlcycle up`: run the local host until Ctrl-C."""
+    """`mlcycle up`: run the local host until Ctrl-C or SIGTERM."""
+    stopping = threading.Event()
+    # Set here rather than trusted to Python's default: a process started in the
+    # background by a non-interactive shell inherits SIGINT ignored, and a service
+    # manager stops with SIGTERM; either way the host should stop cleanly.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = Settings.from_env()
     if data_root:
@@ -125,9 +132,7 @@ def serve(port: int = 8470, host: str = "127.0.0.1", data_root: str | None = Non
           f"drop specs into {settings.blob_root / 'specs'}; key in {config}; "
           f"for azure-ai-ml: source {sdk_env}", flush=True)
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
+        stopping.wait()
     finally:
         local.stop()
     return 0

@@ -103,12 +103,15 @@ def outcome(world: Container, retries: list) -> dict:
                                           (deployment.body.get("error") or {}).get("message"))}
 
 
-def deployment_of(model_state: str | None):
-    """A deployment being created for m:1, and m:1 in model_state (None: no such model)."""
+def deployment_of(model_state: str | None, *, pinned: bool = True):
+    """A deployment being created for m:1 (or, not pinned, for m@latest), and m:1 in
+    model_state (None: no such model)."""
     def prepare(registry) -> None:
+        ref = {"version": "1", "label": None} if pinned else {"version": None,
+                                                              "label": "latest"}
         registry.put(Record("deployment", "e/blue", "", {
             "name": "blue", "endpoint": "e", "model": "m", "state": "Creating",
-            "model_ref": {"version": "1", "label": None}}), etag="")
+            "model_ref": ref}), etag="")
         if model_state is not None:
             registry.put(Record("model", "m", "1", {"name": "m", "version": "1",
                                                     "state": model_state}), etag="")
@@ -126,15 +129,17 @@ def both(tmp_path):
 
 
 def test_a_transient_failure_is_retried_after_the_same_delays_with_the_same_reason(both):
-    local, azure = both(deployment_of("Registered"))  # not converted yet, every time
-    reason = "TransientError: model m:1 is not converted yet"
+    # A model that has no versions (yet) is worth a retry, every time here. (One still
+    # converting is not: the deployment waits for its ModelConverted instead.)
+    local, azure = both(deployment_of(None, pinned=False))
+    reason = "TransientError: model 'm' has no versions yet"
     assert local["retries"] == azure["retries"] == [(reason, 2.0), (reason, 4.0)]
 
 
 def test_the_last_attempt_dead_letters_and_ends_the_record_with_one_reason_in_both_modes(
         both):
-    local, azure = both(deployment_of("Registered"))
-    reason = "MaxDeliveryCountExceeded: TransientError: model m:1 is not converted yet"
+    local, azure = both(deployment_of(None, pinned=False))
+    reason = "MaxDeliveryCountExceeded: TransientError: model 'm' has no versions yet"
     assert local["dead_letters"] == azure["dead_letters"] == [(reason, MAX_DELIVERIES)]
     assert local["deployment"] == azure["deployment"] == (
         "Failed", f"gave up on DeployModel ({reason})")
