@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shared.cli.errors import CliError
+from shared.units import human_size
 
 if TYPE_CHECKING:
     import urllib.error
@@ -141,7 +142,7 @@ class Client:
     def _unreachable(self, reason: object, sent: int = 0) -> CliError:
         if isinstance(reason, (BrokenPipeError, ConnectionResetError)) and sent:
             return CliError(f"{self.config.endpoint} closed the connection while a "
-                            f"{_size(sent)} body was being sent, without an answer; it may "
+                            f"{human_size(sent)} body was being sent, without an answer; it may "
                             "take no body that large")
         if isinstance(reason, ConnectionRefusedError):
             return CliError(f"cannot reach {self.config.endpoint}: is `mlcycle up` running?")
@@ -158,7 +159,7 @@ def _http_error(exc: urllib.error.HTTPError, sent: int = 0) -> CliError:
     except OSError:
         raw = b""
     # A 413's message names the server's limit; the size sent shows how far over it is.
-    too_large = f" (the body sent was {_size(sent)})" if exc.code == 413 and sent else ""
+    too_large = f" (the body sent was {human_size(sent)})" if exc.code == 413 and sent else ""
     try:
         error = json.loads(raw)["error"]
         return CliError(f"{error.get('code', exc.code)}: {error.get('message', '')}{too_large}")
@@ -167,15 +168,6 @@ def _http_error(exc: urllib.error.HTTPError, sent: int = 0) -> CliError:
         detail = first_line[0][:200] if first_line else exc.reason
         return CliError(f"HTTP {exc.code}: {detail}")
 
-
-def _size(n: float) -> str:
-    if n < 1024:
-        return f"{n:,} bytes"
-    for unit in ("KiB", "MiB", "GiB"):
-        n /= 1024
-        if n < 1024 or unit == "GiB":
-            break
-    return f"{n:.1f}".removesuffix(".0") + f" {unit}"
 
 
 def quote(segment: str) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Mapping
 
 from shared.domain.errors import MlcycleError, PermanentError
+from shared.units import human_size
 
 DEFAULT_MAX_BYTES = 2 << 30  # 2 GiB
 DEFAULT_MAX_MEMBERS = 100_000
@@ -81,7 +82,7 @@ class _Tally:
         self.bytes += size
         if self.bytes > self.limits.max_bytes:
             raise TooLarge(f"the {self.what} unpacks to more than "
-                           f"{_size(self.limits.max_bytes)}, the limit ({MAX_BYTES_ENV})")
+                           f"{human_size(self.limits.max_bytes)}, the limit ({MAX_BYTES_ENV})")
 
 
 def refuse_oversized(data: bytes, limits: UnpackLimits, what: str = "bundle") -> None:
@@ -181,12 +182,3 @@ def _inside(path: Path, root: Path) -> bool:
     real = Path(os.path.realpath(path))
     return real == root or real.is_relative_to(root)
 
-
-def _size(n: float) -> str:
-    if n < 1024:
-        return f"{n:,} bytes"
-    for unit in ("KiB", "MiB", "GiB"):
-        n /= 1024
-        if n < 1024 or unit == "GiB":
-            break
-    return f"{n:.1f}".removesuffix(".0") + f" {unit}"
