@@ -52,4 +52,8 @@ bench: $(VENV)/.dev
 	scripts/system-deps.sh
 	$(BIN)/python -m bench --setup
 
-.PHONY: setup demo test reliability bench
+# docs/studio/*.png: a screenshot of each studio page, in the browser tests' Chromium.
+studio-screenshots: $(VENV)/.dev
+	$(BIN)/python -m tests.studio.screenshots
+
+.PHONY: setup demo test reliability bench studio-screenshots

@@ -3,15 +3,17 @@ or by a deployment's scoring script."""
 from __future__ import annotations
 
 import random
+import time
 import weakref
 from pathlib import Path
 
 from shared.api import mirror
 from shared.api.replies import MAX_JSON_BODY, BadRequest, Reply, parse_json, view
-from shared.domain.errors import NotFound, PermanentError, TransientError
+from shared.domain.errors import MlcycleError, NotFound, PermanentError, TransientError
 from shared.domain.records import require
 from shared.handlers.deploy import onnx_file
 from shared.ports import BlobStore, Registry
+from shared.serving.request_stats import stats_for
 from shared.serving.script_instance import ScriptInstance
 
 
@@ -58,6 +60,26 @@ def delete_endpoint(name: str, *, registry: Registry, scripts) -> Reply:
 
 def score(name: str, body: bytes, headers: dict, *, registry: Registry, blobs: BlobStore,
           scorer, scripts=None) -> Reply:
+    """Score one request (see _score), counted with its latency per deployment."""
+    started, status, deployment = time.perf_counter(), 500, None
+    try:
+        reply = _score(name, body, headers, registry=registry, blobs=blobs, scorer=scorer,
+                       scripts=scripts)
+        status, deployment = reply.status, reply.headers.get("azureml-model-deployment")
+        return reply
+    except MlcycleError as exc:
+        status = exc.status
+        raise
+    finally:
+        # A name no endpoint has is not counted: the table would grow with every guess.
+        if status != 404 or deployment:
+            stats_for(registry).record(name, deployment or
+                                       headers.get("azureml-model-deployment"),
+                                       status, time.perf_counter() - started)
+
+
+def _score(name: str, body: bytes, headers: dict, *, registry: Registry, blobs: BlobStore,
+           scorer, scripts=None) -> Reply:
     """Score one request with the deployment the traffic split (or the
     azureml-model-deployment header) picks: its scoring script's run() gets the body as
     it came, the no-code scorer a JSON body it understands. A request the split routes

@@ -8,12 +8,13 @@ from shared.arm.shapes import resource
 from shared.arm.sweep_shapes import sweep_shape
 from shared.domain.datastores import DATASTORE
 from shared.domain.pools import LOCAL_POOL
+from shared.studio.links import run_url
 
 _DISTRIBUTIONS = {"pytorch": "PyTorch", "tensorflow": "TensorFlow", "mpi": "Mpi"}
 
 
 def studio_url(base: str, run_id: str) -> str:
-    return f"{base}/#/runs/{run_id}"
+    return run_url(base, run_id)
 
 
 def job_shape(scope: Scope, run: dict, base: str, ports: dict) -> dict:

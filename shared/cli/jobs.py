@@ -12,6 +12,7 @@ from shared.cli import submit
 from shared.cli.client import Client, quote
 from shared.cli.errors import CliError
 from shared.cli.output import emit
+from shared.studio.links import run_url
 
 TERMINAL = ("Completed", "Failed", "Canceled")
 POLL_INTERVAL_S = 0.5
@@ -22,23 +23,30 @@ TRIAL_COLUMNS = ("name", "status", "metric", "hyperparameters", "reason")
 def create(args: argparse.Namespace, client: Client) -> int:
     """Upload the spec's bundle and submit the run; with --stream, follow it to the end."""
     sets = submit.with_name(args.set, name=args.name)
-    run = submit.submit_file(client, "/api/jobs", args.file, sets)
+    run = with_studio(submit.submit_file(client, "/api/jobs", args.file, sets), client)
     if not args.stream:
         emit(run, args.output, COLUMNS)
         return 0
-    print(f"RunId: {run['name']}\nStreaming logs (Ctrl-C stops streaming; the run goes on)\n",
+    print(f"RunId: {run['name']}\nWeb View: {run['services']['Studio']['endpoint']}\n"
+          "Streaming logs (Ctrl-C stops streaming; the run goes on)\n",
           file=sys.stderr, flush=True)
     return stream_logs(client, run["name"])
 
 
 def show(args: argparse.Namespace, client: Client) -> int:
     """Print one run; as a table, a sweep's trials follow it."""
-    run = client.json("GET", f"/api/jobs/{quote(args.name)}")
+    run = with_studio(client.json("GET", f"/api/jobs/{quote(args.name)}"), client)
     emit(run, args.output, COLUMNS)
     if args.output == "table" and run.get("type") == "sweep":
         print(f"\nTrials (best: {run.get('best_child_run_id') or 'none yet'})")
         emit(run.get("trials") or [], "table", TRIAL_COLUMNS)
     return 0
+
+
+def with_studio(run: dict, client: Client) -> dict:
+    """The run with its studio page, where az ml puts it (services.Studio.endpoint)."""
+    studio = {"Studio": {"endpoint": run_url(client.config.endpoint, run["name"])}}
+    return {**run, "services": {**(run.get("services") or {}), **studio}}
 
 
 def list_(args: argparse.Namespace, client: Client) -> int:

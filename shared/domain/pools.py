@@ -14,6 +14,7 @@ from typing import Sequence
 LOCAL_POOL = "local"
 LOCAL_POOL_MAX = 4  # the implicit pool of the embedded default: four slots on this machine
 HISTORY_LENGTH = 20  # resizes kept on the record; older ones drop off
+NODE_SAMPLES = 100  # node counts kept for the studio's chart (~8 KB on the record)
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,20 @@ def new_pool(name: str, now: str, **settings) -> dict:
     if least:
         resize(body, least, f"scale up 0 -> {least}: min_instances is {least}", now)
         body["idle_nodes"] = least
+    sample_nodes(body, now)
     return body
+
+
+def sample_nodes(body: dict, now: str) -> None:
+    """Note the pool's current, target and idle nodes when they differ from the last
+    note: the studio charts them over time. The same counts seen again (a redelivered
+    ScalePool, a tick that changes nothing) add no note."""
+    counts = {k: int(body.get(k) or 0) for k in ("current_nodes", "target_nodes",
+                                                  "idle_nodes")}
+    notes = body.get("node_history") or []
+    if notes and {k: notes[-1].get(k) for k in counts} == counts:
+        return
+    body["node_history"] = [*notes, {"time": now, **counts}][-NODE_SAMPLES:]
 
 
 def resize(body: dict, nodes: int, reason: str, now: str) -> None:

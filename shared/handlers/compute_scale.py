@@ -10,7 +10,7 @@ from datetime import datetime
 from shared.domain.errors import Conflict
 from shared.domain.messages import Envelope, JobFailed, LaunchJob, PoolScaled, ScalePool
 from shared.domain.pools import (LOCAL_POOL, PoolDecision, PoolState, decide, new_pool,
-                                 resize, too_large)
+                                 resize, sample_nodes, too_large)
 from shared.domain.records import update
 from shared.domain.runs import transition
 from shared.domain.status import RunStatus
@@ -50,6 +50,7 @@ def scale_pool(envelope: Envelope, *, registry: Registry, bus: Bus, clock: Clock
         resize(body, decision.target_nodes, decision.reason, now)
         body.update(allocations=held, idle_nodes=decision.idle_nodes,
                     idle_since=decision.idle_since)
+        sample_nodes(body, now)
         return body != before
 
     body = update(registry, "compute", name, "", apply)

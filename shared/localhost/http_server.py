@@ -17,6 +17,7 @@ from shared.localhost.triggers import Trigger
 
 log = logging.getLogger("mlcycle.http")
 ROUTE_PREFIX = "/api/"
+STUDIO_ROUTE = "studio"
 MAX_BODY = 16 * 1024 * 1024  # JSON bodies: as much as the API's own JSON parser takes
 MAX_UPLOAD = 512 * 1024 * 1024  # code and data bundles
 DRAIN_BYTES = 64 * 1024 * 1024  # at most this much of a refused body is read and dropped
@@ -74,6 +75,8 @@ def make_server(triggers: list[Trigger], key: str, host: str, port: int, *,
             found = None
             if url.path.startswith(ROUTE_PREFIX):
                 found = _match(routes, url.path[len(ROUTE_PREFIX):], self.command)
+            else:  # everything outside /api is the studio's (shared/studio)
+                found = _match(routes, STUDIO_ROUTE + url.path, self.command)
             trigger = found[0] if isinstance(found, tuple) else None
             # The key is checked before the route is: without it every path, known or
             # not, gets the same answer, so a caller learns nothing about what exists.

@@ -87,12 +87,16 @@ def test_the_drop_zone_is_a_blob_trigger_on_specs_through_event_grid(app):
 # Functions host reads neither.
 SDK_DOOR = {"arm/metadata/endpoints", "arm/discovery", "subscriptions/{*path}",
             "history/{*path}", "storage/{*path}"}
+# The studio (functions/http_studio.py) checks its own cookie: a browser cannot send the
+# function key header on a link it follows.
+STUDIO = {"studio", "studio/{*path}"}
 
 
-def test_every_route_wants_a_function_key_but_the_health_check_and_the_sdk_door(app):
+def test_every_route_wants_a_function_key_but_the_health_check_the_sdk_door_and_studio(app):
     routes = {t["route"]: t["authLevel"] for t in triggers(app, "httpTrigger")}
     assert routes.pop("health") == "ANONYMOUS"
     assert {r: routes.pop(r) for r in SDK_DOOR} == dict.fromkeys(SDK_DOOR, "ANONYMOUS")
+    assert {r: routes.pop(r) for r in STUDIO} == dict.fromkeys(STUDIO, "ANONYMOUS")
     assert routes and set(routes.values()) == {"FUNCTION"}
 
 

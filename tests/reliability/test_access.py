@@ -26,9 +26,16 @@ PUBLIC_DOCUMENTS = {"sdk_cloud_metadata", "sdk_discovery"}
 # Anonymous to the Functions host, which cannot read a bearer token or a signed URL: the
 # SDK door checks the key (or the signature) itself, and must refuse alike.
 SELF_CHECKED = {"sdk_arm", "sdk_run_history", "sdk_storage"}
+# The studio's pages check their own sign-in cookie (a browser following a link sends no
+# key header): every path outside /api, and /api/studio/.
+STUDIO = {"studio_home", "studio_page"}
+STUDIO_PATHS = ["/", "/admin", "/runs", "/runs/probe", "/runs/probe/log",
+                "/runs/probe/metrics.json", "/runs/probe/files/outputs/model.pkl",
+                "/runs/probe/cancel", "/endpoints/probe/try", "/api/studio",
+                "/api/studio/runs/probe", "/api/studio/computes/probe/history.json"]
 BEARER_TAKEN = re.compile(r"^/api/(subscriptions|history|storage)/")
-UNKNOWN_PATHS = ["/api/nope", "/api/jobs/x/y/z/w", "/api/", "/", "/admin",
-                 "/api/dead-letters", "/api/../etc/passwd"]
+UNKNOWN_PATHS = ["/api/nope", "/api/jobs/x/y/z/w", "/api/", "/api/dead-letters",
+                 "/api/../etc/passwd"]
 LEAKS = re.compile(r"AccountKey=|SharedAccessKey=|Endpoint=sb://")
 
 
@@ -59,9 +66,9 @@ def bad_keys(host):
             ({"Authorization": f"Bearer {host.key}"}, "")]
 
 
-def test_only_the_health_check_and_the_sdk_door_are_anonymous(host):
+def test_only_the_health_check_the_sdk_door_and_the_studio_are_anonymous(host):
     anonymous = {t.name for t in http_triggers(host) if t.auth_level == "anonymous"}
-    allowed = ANONYMOUS | PUBLIC_DOCUMENTS | SELF_CHECKED
+    allowed = ANONYMOUS | PUBLIC_DOCUMENTS | SELF_CHECKED | STUDIO
     record("access", "HTTP triggers registered without a key requirement",
            injected=len(http_triggers(host)), lost=len(anonymous - allowed),
            checked="auth level of every registered HTTP trigger")
@@ -99,6 +106,34 @@ def test_without_the_key_every_path_gets_the_same_401_and_changes_nothing(host, 
     assert json.loads(bodies.pop()) == {"error": {"code": "Unauthorized",
                                                   "message": "a valid key is required"}}
     assert not changed, changed
+
+
+def test_without_the_key_every_studio_page_goes_to_sign_in_and_nothing_else_answers(
+        host, api):
+    before = snapshot(host.container, work=False)
+    answers = {}
+    for path in STUDIO_PATHS:
+        login = ("/api/studio" if path.startswith("/api/studio") else "") + "/login"
+        for method in ("GET", "POST", "DELETE"):
+            for headers, query in [*bad_keys(host), ({"Cookie": "mlcycle_studio=wrong"}, ""),
+                                   ({"Cookie": f"mlcycle_studio={host.key}x"}, "")]:
+                a = api(method, path + query, body=b"key=x" if method == "POST" else b"",
+                        headers=headers, key=False)
+                answers[(method, path, json.dumps(headers))] = (a.status, a.body,
+                                                                a.headers.get("Location"))
+                if method == "GET" and not path.endswith((".json", "/log")) \
+                        and "/files/" not in path:
+                    assert (a.status, a.headers.get("Location")) == (303, login), (path, a)
+                else:  # a DELETE no studio route takes is refused as the API refuses it
+                    assert a.status == 401, (method, path, a.status)
+    refused = {body for (method, _, _), (status, body, _) in answers.items()
+               if status == 401 and method != "DELETE"}
+    record("access", "studio requests without the key or its cookie", injected=len(answers),
+           lost=len(differences(before, snapshot(host.container, work=False))),
+           checked="a redirect to sign in or one 401; registry and blobs unchanged")
+    assert len(refused) == 1 and b"sign in to the studio" in refused.pop()
+    assert not [d for d in differences(before, snapshot(host.container, work=False))
+                if not d.startswith("bus ")]
 
 
 def test_the_health_check_answers_without_a_key(api):

@@ -27,8 +27,10 @@ def described():
 
 
 def registered(host):
+    """The API's routes; the studio's (HTML for a browser, docs/studio.md) are not."""
     return {(m.upper(), "/api/" + t.route.replace("{*", "{")) for t in host.triggers
-            if t.kind == "httpTrigger" for m in t.methods}
+            if t.kind == "httpTrigger" and not t.route.startswith("studio")
+            for m in t.methods}
 
 
 def documented():

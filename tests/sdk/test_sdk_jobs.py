@@ -30,6 +30,21 @@ def test_the_streamed_job_reads_completed_with_what_it_was_given(ml_client, trai
     assert name in [j.name for j in ml_client.jobs.list()]
 
 
+def test_the_jobs_studio_service_is_its_page_in_the_studio(ml_client, trained, sdk_host):
+    import requests
+
+    from tests.sdk.conftest import exported
+
+    name, _ = trained
+    url = ml_client.jobs.get(name).services["Studio"].endpoint
+    assert url.startswith(f"{sdk_host.tls_url}/api/studio/runs/")
+    bundle = exported(sdk_host.sdk_env)["REQUESTS_CA_BUNDLE"]
+    page = requests.get(url, cookies={"mlcycle_studio": sdk_host.key}, verify=bundle,
+                        allow_redirects=False, timeout=60)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert f"Run {name}" in page.text and "Completed" in page.text
+
+
 def test_a_job_submitted_twice_under_one_name_is_one_run(ml_client, trained, sdk_host):
     name, _ = trained
     job = ml_client.jobs.get(name)

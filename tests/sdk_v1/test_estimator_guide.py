@@ -62,11 +62,15 @@ def test_the_named_dataset_is_the_mounted_folder_inside_the_run(run, tmp_path):
     assert seen["argument"].endswith("/inputs/digits")
 
 
-def test_the_portal_url_is_the_runs_record_in_the_api(run, host):
+def test_the_portal_url_is_the_runs_page_in_the_studio(run, host):
     url = run.get_portal_url()
-    request = urllib.request.Request(url, headers={"x-functions-key": host.key})
-    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request) as reply:
-        assert json.loads(reply.read())["name"] == run.id
+    assert url.startswith(host.url + "/api/studio/runs/")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    request = urllib.request.Request(url, headers={"Cookie": f"mlcycle_studio={host.key}"})
+    with opener.open(request) as reply:
+        page = reply.read().decode()
+    assert reply.headers["Content-Type"].startswith("text/html")
+    assert f"Run {run.id}" in page and run.get_status() in page
 
 
 def test_register_model_without_a_path_takes_the_models_name_as_its_path(run, ws):

@@ -36,7 +36,8 @@ class TestJobCreate:
             assert {"job.yml", "src/train.py"} <= set(tar.getnames())
         assert submit.json() == {"snapshot": "sha256-of-bundle", "spec_path": "job.yml",
                                  "set": ["compute=azureml:gpu", "tags.team=ml", "name=my-run"]}
-        assert json.loads(capsys.readouterr().out) == RUN
+        studio = {"Studio": {"endpoint": f"{api.endpoint}/api/studio/runs/run-1"}}
+        assert json.loads(capsys.readouterr().out) == {**RUN, "services": studio}
 
     def test_sends_the_key_header_on_every_request(self, api, tmp_path):
         api.on("POST", "/api/snapshots", snapshot_accepted())
@@ -50,7 +51,9 @@ class TestJobCreate:
         api.on("GET", "/api/jobs/run-1/logs", logs(b"epoch 1\n", 8, "Completed"),
                logs(b"", 8, "Completed"))
         assert main(["job", "create", "-f", str(spec_folder(tmp_path)), "--stream"]) == 0
-        assert capsys.readouterr().out.startswith("epoch 1\n")
+        printed = capsys.readouterr()
+        assert printed.out.startswith("epoch 1\n")
+        assert f"Web View: {api.endpoint}/api/studio/runs/run-1\n" in printed.err
 
 
 class TestJobStream:

@@ -198,6 +198,23 @@ class TestScalingDown:
             "scale down 2 -> 0: idle for 120 s")
         assert tick_pools(**_ports(container)) == []  # at rest: nothing to ask
 
+    def test_the_nodes_are_noted_over_time_once_per_change(self, container, clock):
+        create_pool(container, most=2, idle_s=120)
+        runs = [submit(container), submit(container)]
+        scale(container)
+        for run_id in runs:
+            end(container, run_id)
+        scale(container)
+        clock.advance(60)
+        tick_pools(**_ports(container))  # changes nothing: no note
+        scale(container)
+        clock.advance(60)
+        tick_pools(**_ports(container))
+        scale(container)
+        noted = [(n["current_nodes"], n["target_nodes"], n["idle_nodes"])
+                 for n in pool(container)["node_history"]]
+        assert noted == [(0, 0, 0), (2, 2, 0), (2, 2, 2), (0, 0, 0)]
+
     def test_the_pool_timer_is_one_of_the_function_apps_triggers(self):
         import function_app
         from shared.localhost.triggers import interval_of, read_triggers

@@ -199,8 +199,8 @@ class Run:
             resource_configuration=resource_configuration)
 
     def get_portal_url(self) -> str:
-        """The run's URL: its record in mlcycle's API (mlcycle has no studio yet)."""
-        return f"{self._conn.endpoint}/api/jobs/{quote(self._id)}"
+        """The run's page in mlcycle's studio (/api/studio on every mlcycle host)."""
+        return f"{self._conn.endpoint}/api/studio/runs/{quote(self._id)}"
 
     def cancel(self) -> None:
         """Ask for the run to be canceled."""
