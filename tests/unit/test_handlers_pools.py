@@ -172,14 +172,18 @@ class TestRedelivery:
         assert launches(container) == [first, rival["run"]]
 
 
+def two_runs_on_two_nodes_ended(container) -> None:
+    create_pool(container, most=2, idle_s=120)
+    runs = [submit(container), submit(container)]
+    scale(container)
+    for run_id in runs:
+        end(container, run_id)
+    scale(container)
+
+
 class TestScalingDown:
     def test_idle_nodes_go_after_the_idle_time_when_the_timer_asks(self, container, clock):
-        create_pool(container, most=2, idle_s=120)
-        runs = [submit(container), submit(container)]
-        scale(container)
-        for run_id in runs:
-            end(container, run_id)
-        scale(container)
+        two_runs_on_two_nodes_ended(container)
         idle_since = clock.now()
         body = pool(container)
         assert (body["current_nodes"], body["idle_nodes"], body["idle_since"]) == (
@@ -199,12 +203,7 @@ class TestScalingDown:
         assert tick_pools(**_ports(container)) == []  # at rest: nothing to ask
 
     def test_the_nodes_are_noted_over_time_once_per_change(self, container, clock):
-        create_pool(container, most=2, idle_s=120)
-        runs = [submit(container), submit(container)]
-        scale(container)
-        for run_id in runs:
-            end(container, run_id)
-        scale(container)
+        two_runs_on_two_nodes_ended(container)
         clock.advance(60)
         tick_pools(**_ports(container))  # changes nothing: no note
         scale(container)
