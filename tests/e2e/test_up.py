@@ -58,3 +58,28 @@ def test_up_refuses_a_non_loopback_address_without_the_flag(tmp_path):
     assert done.returncode != 0
     assert "loopback" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "home" / "config.json").exists()
+
+
+def _ignoring_sigint() -> None:
+    # What a shell's `cmd &` does to a background job: SIGINT arrives ignored.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_up_started_with_sigint_ignored_still_stops_on_a_signal(tmp_path, stop):
+    env = {**os.environ, "MLCYCLE_HOME": str(tmp_path / "home")}
+    proc = subprocess.Popen([MLCYCLE, "up", "--port", "0", "--data-root", str(tmp_path / "d")],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            preexec_fn=_ignoring_sigint)
+    try:
+        config = tmp_path / "home" / "config.json"
+        deadline = time.monotonic() + 60
+        while not config.exists():
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+        proc.send_signal(stop)
+        assert proc.wait(timeout=60) is not None  # it ended, rather than ignoring the signal
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
