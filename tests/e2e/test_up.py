@@ -15,20 +15,25 @@ pytestmark = pytest.mark.e2e
 MLCYCLE = str(Path(sys.executable).parent / "mlcycle")
 
 
-def test_up_writes_a_private_config_and_serves_the_cli(tmp_path):
+def started_up(tmp_path, **popen) -> tuple[subprocess.Popen, dict, Path]:
+    """`mlcycle up` on a fresh home and data root, once it has written its config.json."""
     env = {**os.environ, "MLCYCLE_HOME": str(tmp_path / "home")}
     env.pop("MLCYCLE_ENDPOINT", None)
     env.pop("MLCYCLE_KEY", None)
     proc = subprocess.Popen([MLCYCLE, "up", "--port", "0", "--data-root", str(tmp_path / "d")],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **popen)
+    config = tmp_path / "home" / "config.json"
+    deadline = time.monotonic() + 60
+    while not config.exists():
+        assert proc.poll() is None, proc.stdout.read().decode()
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    return proc, env, config
+
+
+def test_up_writes_a_private_config_and_serves_the_cli(tmp_path):
+    proc, env, config = started_up(tmp_path, start_new_session=True)
     try:
-        config = tmp_path / "home" / "config.json"
-        deadline = time.monotonic() + 60
-        while not config.exists():
-            assert proc.poll() is None, proc.stdout.read().decode()
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
         assert stat.S_IMODE(config.stat().st_mode) == 0o600
         settings = json.loads(config.read_text())
         assert settings["endpoint"].startswith("http://127.0.0.1:")
@@ -67,16 +72,8 @@ def _ignoring_sigint() -> None:
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_up_started_with_sigint_ignored_still_stops_on_a_signal(tmp_path, stop):
-    env = {**os.environ, "MLCYCLE_HOME": str(tmp_path / "home")}
-    proc = subprocess.Popen([MLCYCLE, "up", "--port", "0", "--data-root", str(tmp_path / "d")],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            preexec_fn=_ignoring_sigint)
+    proc, _, _ = started_up(tmp_path, preexec_fn=_ignoring_sigint)
     try:
-        config = tmp_path / "home" / "config.json"
-        deadline = time.monotonic() + 60
-        while not config.exists():
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.2)
         proc.send_signal(stop)
         assert proc.wait(timeout=60) is not None  # it ended, rather than ignoring the signal
     finally:
