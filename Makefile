@@ -45,9 +45,9 @@ test: $(VENV)/.dev $(TOOLS)/node_modules/.bin/azurite $(CHECKOV)
 reliability: $(VENV)/.dev
 	$(BIN)/python -m tests.reliability.report
 
-# BENCHMARKS.md: the benchmark suite. --setup puts full MLflow (the peer it is compared
-# with) and py-spy in .tools/bench-mlflow-venv, away from the project's mlflow-skinny;
-# system-deps.sh brings wrk, the load generator.
+# BENCHMARKS.md: the benchmark suite. --setup puts each peer it is compared with in its
+# own venv under .tools/ (full MLflow and py-spy, MLServer, BentoML), away from the
+# project's mlflow-skinny and from each other; system-deps.sh brings wrk, the load generator.
 bench: $(VENV)/.dev
 	scripts/system-deps.sh
 	$(BIN)/python -m bench --setup

@@ -1,4 +1,4 @@
-"""`python -m bench [--quick] [--areas a,b] [--no-mlflow] [--setup]`: run the suite,
+"""`python -m bench [--quick] [--areas a,b] [--no-peers] [--setup]`: run the suite,
 write bench/results.json and regenerate the tables of BENCHMARKS.md.
 
 The quick run (the tests run it) measures a little of everything in seconds and writes
@@ -17,11 +17,12 @@ import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import goals, mlflow_peer, report
+from bench import goals, report
+from bench.peers import PEERS
 from bench.plan import QUICK, Plan
 from bench.stats import machine
 
-HOST_AREAS = ("registration", "scoring", "jobs", "coldstart")
+HOST_AREAS = ("registration", "scoring", "memory", "jobs", "coldstart")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,12 +31,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.areas:
         plan = dataclasses.replace(plan, areas=tuple(args.areas.split(",")))
     if args.setup and not args.quick:
-        mlflow_peer.setup()
-    if plan.mlflow and (args.no_mlflow or not mlflow_peer.ready()):
-        if not args.no_mlflow:
-            print("bench: no MLflow venv (run `make bench` or pass --setup); the peer "
-                  "is skipped", file=sys.stderr)
-        plan = dataclasses.replace(plan, mlflow=False)
+        for name in plan.peers:
+            PEERS[name].setup()
+    missing = [name for name in plan.peers if not PEERS[name].ready()]
+    if args.no_peers:
+        missing = list(plan.peers)
+    elif missing:
+        print(f"bench: no venv for {', '.join(missing)} (run `make bench` or pass "
+              "--setup); skipped", file=sys.stderr)
+    plan = dataclasses.replace(plan, peers=tuple(p for p in plan.peers if p not in missing))
     work = Path(tempfile.mkdtemp(prefix="mlcycle-bench-"))
     out = args.out or (work / "results.json" if args.quick else report.ROOT / "bench" /
                        "results.json")
@@ -67,6 +71,7 @@ def _run(plan: Plan, work: Path, areas: dict) -> None:
 
     needed = set()
     for area, kinds in (("scoring", plan.models), ("registration", plan.registration_models),
+                        ("memory", ("sklearn",)),
                         ("payoff", plan.payoff_models), ("coldstart", plan.models[:1])):
         if area in plan.areas:
             needed.update(kinds)
@@ -106,6 +111,9 @@ def _with_host(plan: Plan, work: Path, models: dict, deployed: dict, areas: dict
                 deployed[kind]["onnx"] = work / "data" / "blobs" / record["onnx"]["path"]
             _area(areas, "scoring", lambda: scoring.run(
                 plan, host, {k: deployed[k] for k in plan.models}, work, models))
+        if "memory" in plan.areas:
+            from bench import memory
+            _area(areas, "memory", lambda: memory.run(plan, api, host, models))
         if "jobs" in plan.areas:
             _area(areas, "jobs", lambda: jobs.run(plan, api, work))
     finally:
@@ -128,11 +136,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true",
                         help="a little of everything in seconds (the figures mean nothing)")
-    parser.add_argument("--areas", help="comma-separated: payoff,events,scoring,"
+    parser.add_argument("--areas", help="comma-separated: payoff,events,scoring,memory,"
                                         "registration,jobs,coldstart,sweeps (default: all)")
-    parser.add_argument("--no-mlflow", action="store_true", help="skip the MLflow peer")
+    parser.add_argument("--no-peers", action="store_true",
+                        help="skip the peers (MLflow, MLServer, BentoML)")
     parser.add_argument("--setup", action="store_true",
-                        help="install MLflow into .tools/bench-mlflow-venv first")
+                        help="install each peer into its venv under .tools/ first")
     parser.add_argument("--out", type=Path, help="where results.json goes")
     parser.add_argument("--markdown", type=Path, help="the markdown file to regenerate")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")

@@ -1,6 +1,8 @@
 """The floor of the HTTP stack: an endpoint that answers a constant, served by the same
 local HTTP server (shared/localhost/http_server) that serves mlcycle's endpoints, on the
-same route and with the same key check. Whatever it costs, mlcycle cannot go below.
+same route, with the same key check, and called the same way: directly, as the host
+calls its scoring route (no Functions request or response objects). Whatever it costs,
+mlcycle cannot go below.
 
 Run as `python -m bench.constant_server --port 0 --key KEY`; prints its URL."""
 from __future__ import annotations
@@ -10,6 +12,7 @@ import sys
 
 import azure.functions as func
 
+from shared.api.replies import Reply
 from shared.localhost.http_server import make_server
 from shared.localhost.triggers import read_triggers
 
@@ -32,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--key", required=True)
     args = parser.parse_args(argv)
-    server = make_server(read_triggers(constant_app()), args.key, "127.0.0.1", args.port)
+    reply = Reply(200, ANSWER, {"Content-Type": "application/json"})
+    server = make_server(read_triggers(constant_app()), args.key, "127.0.0.1", args.port,
+                         direct={"score": lambda route_params, headers, body: reply})
     print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
     try:
         server.serve_forever()

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
+from bench import venvs
 from bench.models import SavedModel
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,19 +35,12 @@ else:
 
 
 def ready() -> bool:
-    return (VENV / ".ready").is_file()
+    return venvs.ready(VENV)
 
 
 def setup() -> None:
-    """Create the venv and install MLflow into it, once (what `make bench` runs first)."""
-    if ready():
-        return
-    if not PYTHON.is_file():
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        subprocess.run([str(PYTHON), "-m", "pip", "install", "-q", "--upgrade", "pip"],
-                       check=True)
-    subprocess.run([str(PYTHON), "-m", "pip", "install", "-q", *PACKAGES], check=True)
-    (VENV / ".ready").touch()
+    """Install MLflow into its venv, once."""
+    venvs.setup(VENV, PACKAGES)
 
 
 def save(kind: str, model: SavedModel, dest: Path) -> Path:

@@ -66,16 +66,31 @@ def _scoring(a: dict, results: dict) -> str:
                      fig(f["p50_ms"]), fig(f["p99_ms"]), f["errors"]])
     floor = [[k.split("/")[0], k.split("/")[1][1:], fig(v, 3)]
              for k, v in a["onnxruntime_ms"].items()]
-    ratios = [[c["model"], c["batch"], c["clients"], fig(c.get("rps_vs_mlflow")),
-               fig(c["p50_vs_floor"])] for c in a["comparisons"]]
+    peers = a.get("peers", [])
+    ratios = [[c["model"], c["batch"], c["clients"], c.get("best_peer", "–"),
+               fig(c.get("rps_vs_best_peer"))]
+              + [fig(c.get(f"rps_vs_{p}")) for p in peers]
+              + [fig(c.get("rps_vs_constant")), fig(c["p50_vs_floor"])]
+              for c in a["comparisons"]]
     return "\n\n".join([
         table(["server", "model", "batch", "clients", "req/s", "p50 ms", "p99 ms",
                "errors"], rows),
         "onnxruntime in process, same inputs (the model's own compute):\n\n"
         + table(["model", "batch", "ms per call"], floor),
-        "Ratios, paired round by round:\n\n" + table(
-            ["model", "batch", "clients", "mlcycle req/s ÷ MLflow req/s",
-             "mlcycle p50 ÷ (constant p50 + onnxruntime)"], ratios)])
+        "Ratios, paired round by round (mlcycle's req/s over each other server's, and its "
+        "p50 over the floor):\n\n" + table(
+            ["model", "batch", "clients", "best peer", "÷ best peer"]
+            + [f"÷ {p}" for p in peers]
+            + ["÷ constant", "p50 ÷ (constant p50 + onnxruntime)"], ratios)])
+
+
+def _memory(a: dict, results: dict) -> str:
+    return table(["figure", "value"], [
+        ["endpoints made live, each with its own model", a["endpoints"]],
+        ["host RSS before, MiB", f"{a['rss_before_mib']:.0f}"],
+        ["host RSS with them live and scored once, MiB", f"{a['rss_after_mib']:.0f}"],
+        ["per deployment, MiB", f"{a['per_deployment_mib']:.1f}"],
+        ["register → convert → deploy → first answer, s", fig(a["deploy_s"])]])
 
 
 def _jobs(a: dict, results: dict) -> str:
@@ -143,7 +158,8 @@ _SECTIONS = [("scoring", "1. Scoring", _scoring), ("jobs", "2. Job overhead", _j
              ("events", "4. Event throughput", _events),
              ("coldstart", "5. Cold start and memory", _coldstart),
              ("payoff", "6. ONNX pay-off", _payoff),
-             ("sweeps", "7. Sweeps: bayesian against random sampling", _sweeps)]
+             ("sweeps", "7. Sweeps: bayesian against random sampling", _sweeps),
+             ("memory", "8. Memory per deployment", _memory)]
 
 
 def update(markdown: Path, results: dict) -> None:

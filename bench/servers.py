@@ -94,12 +94,12 @@ def stop_group(server: Server) -> None:
         server.stop()
 
 
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy to 127.0.0.1
+DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy to 127.0.0.1
 
 
 def _answers(url: str) -> bool:
     try:
-        with _DIRECT.open(url, timeout=2) as resp:
+        with DIRECT.open(url, timeout=2) as resp:
             return resp.status == 200
     except OSError:
         return False

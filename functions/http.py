@@ -10,7 +10,10 @@ from shared.bootstrap import current
 
 
 def respond(call: Callable[[dict], Reply]) -> func.HttpResponse:
-    reply = guarded(lambda: call(current().ports()))
+    return http_response(guarded(lambda: call(current().ports())))
+
+
+def http_response(reply: Reply) -> func.HttpResponse:
     body, content_type = reply.payload()
     headers = {**reply.headers, "Content-Type": content_type}
     return func.HttpResponse(body, status_code=reply.status, headers=headers)

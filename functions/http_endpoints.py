@@ -2,11 +2,12 @@
 the API's own description."""
 import azure.functions as func
 
-from functions.http import request_id, respond
-from shared.api import endpoints
+from functions.http import http_response, request_id, respond
+from shared.api import endpoints, scoring
 from shared.api.openapi import openapi
-from shared.api.replies import Reply
+from shared.api.replies import Reply, guarded
 from shared.api.submit import submit
+from shared.bootstrap import current
 
 bp = func.Blueprint()
 
@@ -43,9 +44,20 @@ def create_deployment(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="endpoints/{name}/score", methods=["POST"])
 def score(req: func.HttpRequest) -> func.HttpResponse:
-    return respond(lambda p: endpoints.score(
-        req.route_params["name"], req.get_body(), dict(req.headers), registry=p["registry"],
-        blobs=p["blobs"], scorer=p["scorer"], scripts=p["scripts"]))
+    return http_response(score_reply(req.route_params, dict(req.headers), req.get_body()))
+
+
+def score_reply(route_params: dict, headers: dict, body: bytes) -> Reply:
+    """The scoring route's answer. The local host calls it directly (DIRECT), without
+    the request and response objects around it; headers have lower-case names."""
+    c = current()
+    return guarded(lambda: scoring.score(
+        route_params["name"], body, headers, registry=c.registry, blobs=c.blobs,
+        scorer=c.scorer, scripts=c.scripts))
+
+
+# Routes the local host may serve without Functions' objects (shared/localhost/http_server).
+DIRECT = {"score": score_reply}
 
 
 @bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

@@ -130,6 +130,9 @@ _current: Container | None = None
 def current() -> Container:
     """The process's container, built from the environment on first use."""
     global _current
+    found = _current  # every scoring request asks: no lock once it is there
+    if found is not None:
+        return found
     with _lock:
         if _current is None:
             _current = bootstrap(Settings.from_env())

@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Mapping
 
+from shared.adapters.change_counter import ChangeCounter
 from shared.domain.errors import Conflict
 from shared.ports import Record, checked_filter
 from shared.private_files import private_file
@@ -22,8 +23,6 @@ CREATE TABLE IF NOT EXISTS versions (
     PRIMARY KEY (kind, name, key), UNIQUE (kind, name, version));
 """
 
-_WRITES_LOCK = threading.Lock()
-
 
 class SqliteRegistry:
     """Records in one SQLite file, safe across threads and processes. Each record has
@@ -35,7 +34,7 @@ class SqliteRegistry:
         self.path = Path(path)
         private_file(self.path)
         self._local = threading.local()
-        self._writes = 0  # this instance's record writes, from any thread: see generation
+        self._changes = ChangeCounter(self.path.with_name(self.path.name + ".changes"))
         with self._conn() as db:
             db.executescript(_SCHEMA)
 
@@ -80,16 +79,14 @@ class SqliteRegistry:
         self._wrote()
         return Record(record.kind, record.name, record.version, record.body, new_etag)
 
-    def generation(self) -> tuple[int, int]:
+    def generation(self) -> int:
         """A token that changes whenever a record may have changed, for read caches
-        (scoring reads its endpoint's routing on every request). SQLite's data_version
-        moves with every commit of another connection, in this process or another; this
-        connection's own writes are counted apart, as data_version ignores them."""
-        return self._conn().execute("PRAGMA data_version").fetchone()[0], self._writes
+        (scoring reads its endpoint's routing on every request): the count of writes to
+        this file, by any thread or process, that every writer bumps after committing."""
+        return self._changes.value()
 
     def _wrote(self) -> None:
-        with _WRITES_LOCK:
-            self._writes += 1
+        self._changes.bump()
 
     def list(self, kind: str, name: str | None = None, *,
              where: Mapping[str, str] | None = None) -> list[Record]:

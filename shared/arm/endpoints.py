@@ -3,7 +3,7 @@ does, then the traffic split and mirror), get, list, delete, and the keys and to
 `online_endpoints.invoke` asks for before it posts to the endpoint's scoringUri."""
 from __future__ import annotations
 
-from shared.api import endpoints as api_endpoints
+from shared.api import scoring as api_scoring
 from shared.api.replies import BadRequest, Reply
 from shared.arm.call import Call
 from shared.arm.intake import accept_document, request_key
@@ -29,9 +29,9 @@ def scoring_uri(base: str, scope: Scope, name: str) -> str:
 def score(call: Call, ports: dict, *, scope: Scope, name: str) -> Reply:
     """The same scoring as /api/endpoints/{name}/score: traffic split, mirror, the
     azureml-model-deployment header, no-code and scoring-script deployments."""
-    return api_endpoints.score(name, call.body, call.headers, registry=ports["registry"],
-                               blobs=ports["blobs"], scorer=ports["scorer"],
-                               scripts=ports.get("scripts"))
+    return api_scoring.score(name, call.body, call.headers, registry=ports["registry"],
+                             blobs=ports["blobs"], scorer=ports["scorer"],
+                             scripts=ports.get("scripts"))
 
 
 def endpoint_shape(scope: Scope, body: dict, base: str) -> dict:

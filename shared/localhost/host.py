@@ -45,8 +45,11 @@ class LocalHost:
         self._stop = threading.Event()
         self.workers = QueueWorkers(self.container.bus, self.triggers,
                                     gave_up=gave_up_hook(self.container.ports))
+        from functions.http_endpoints import DIRECT
+
         self.server = make_server(self.triggers, self.key, host, port,
-                                  tls=server_context(self.tls) if self.tls else None)
+                                  tls=server_context(self.tls) if self.tls else None,
+                                  direct=DIRECT)
         self.host, self.port = host, self.server.server_address[1]
         self.watchers = [BlobWatcher(self.container.blobs, t, self._stop)
                          for t in self.triggers if t.kind == "blobTrigger"]

@@ -1,8 +1,8 @@
 """Score requests against ONNX files with onnxruntime, one cached session per file."""
 from __future__ import annotations
 
+import itertools
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,11 +15,12 @@ from shared.serving.signatures import ModelSignature, load_session
 from shared.serving.tensors import MAX_ROWS
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Loaded:
     stamp: tuple[int, int]  # (mtime_ns, size): a rewritten file gets a new session
     session: Any
     signature: ModelSignature
+    used: int = 0  # when it last served, on the scorer's own clock: the LRU order
 
 
 class Scorer:
@@ -44,8 +45,11 @@ class Scorer:
         self.max_rows = max_rows
         self._max_sessions = max_sessions
         self._providers = providers
-        self._cache: OrderedDict[str, _Loaded] = OrderedDict()
-        self._lock = threading.Lock()  # guards the two dicts, never held while loading
+        # Read without a lock (a dict lookup is atomic): every request reads it, and a
+        # request waiting on a lock loses the GIL to the others. Writers hold _lock.
+        self._cache: dict[str, _Loaded] = {}
+        self._clock = itertools.count()  # next() is atomic too
+        self._lock = threading.Lock()  # guards the writes, never held while loading
         self._loading: dict[str, threading.Lock] = {}
 
     def score(self, onnx_path: Path, body: Any, *, model_name: str = "",
@@ -111,31 +115,31 @@ class Scorer:
         # Keyed by the path as given: resolving it costs a syscall per path component on
         # every request, and the stamp alone tells a rewritten file.
         key, stamp = str(path), _stamp(path)
+        cached = self._cached(key, stamp)
+        if cached is not None:
+            return cached
         with self._lock:
-            cached = self._cached(key, stamp)
-            if cached is not None:
-                return cached
             gate = self._loading.setdefault(key, threading.Lock())
         # One loader per file; other files keep being served meanwhile.
         with gate:
-            with self._lock:
-                cached = self._cached(key, stamp)
+            cached = self._cached(key, stamp)
             if cached is not None:
                 return cached
             session = load_session(path, self._providers)
-            loaded = _Loaded(stamp, session, ModelSignature.from_session(session))
+            loaded = _Loaded(stamp, session, ModelSignature.from_session(session),
+                             next(self._clock))
             with self._lock:
                 self._cache[key] = loaded
-                self._cache.move_to_end(key)
                 while len(self._cache) > self._max_sessions:
-                    self._cache.popitem(last=False)
+                    oldest = min(self._cache, key=lambda k: self._cache[k].used)
+                    del self._cache[oldest]
             return loaded
 
     def _cached(self, key: str, stamp: tuple[int, int]) -> _Loaded | None:
         found = self._cache.get(key)
         if found is None or found.stamp != stamp:
             return None
-        self._cache.move_to_end(key)
+        found.used = next(self._clock)
         return found
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from shared.api import endpoints as api
+from shared.api import scoring
 from shared.api.replies import Reply, guarded, view
 from shared.serving.request_stats import stats_for
 from shared.studio.html import badge, h, link, page, q, section, table
@@ -80,9 +81,10 @@ def try_it(request, ports, *, id: str) -> Reply:
     wanted = request.headers.get("x-deployment") or request.headers.get("X-Deployment")
     if wanted:
         headers["azureml-model-deployment"] = wanted
-    reply = guarded(lambda: api.score(id, request.body, headers, registry=ports["registry"],
-                                      blobs=ports["blobs"], scorer=ports["scorer"],
-                                      scripts=ports.get("scripts")))
+    reply = guarded(lambda: scoring.score(id, request.body, headers,
+                                          registry=ports["registry"], blobs=ports["blobs"],
+                                          scorer=ports["scorer"],
+                                          scripts=ports.get("scripts")))
     reply.headers["Cache-Control"] = "no-store"
     return reply
 

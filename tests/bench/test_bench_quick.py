@@ -10,7 +10,8 @@ import pytest
 from bench import report
 
 ROOT = Path(__file__).resolve().parents[2]
-AREAS = ("payoff", "events", "registration", "scoring", "jobs", "coldstart", "sweeps")
+AREAS = ("payoff", "events", "registration", "scoring", "memory", "jobs", "coldstart",
+         "sweeps")
 
 
 def is_summary(value) -> bool:
@@ -42,6 +43,11 @@ def test_every_area_runs_and_reports_medians_with_their_spread(quick):
     assert is_summary(areas["registration"]["frameworks"]["sklearn"]["to_live_s"])
     assert is_summary(areas["events"]["hop_ms"])
     assert is_summary(areas["coldstart"]["idle_rss_mib"])
+    memory = areas["memory"]
+    assert memory["endpoints"] == 2 and memory["rss_after_mib"] > 0
+    assert is_summary(memory["deploy_s"])
+    for c in areas["scoring"]["comparisons"]:
+        assert is_summary(c["rps_vs_constant"]) and is_summary(c["p50_vs_floor"])
     assert all(is_summary(v["speedup"]) for v in areas["payoff"].values())
     for config in areas["sweeps"]["configs"].values():
         assert is_summary(config["random_regret"]) and is_summary(config["bayesian_regret"])
@@ -53,7 +59,7 @@ def test_the_markdown_gets_its_tables_and_keeps_the_prose_around_them(quick):
     assert markdown.startswith("# Benchmarks\n\nProse written by hand.\n")
     assert report.BEGIN in markdown and report.END in markdown
     for title in ("### Goals", "### 1. Scoring", "### 2. Job overhead",
-                  "### 6. ONNX pay-off"):
+                  "### 6. ONNX pay-off", "### 8. Memory per deployment"):
         assert title in markdown
     assert "| mlcycle | sklearn | 1 | 1 |" in markdown
 

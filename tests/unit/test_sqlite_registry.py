@@ -90,3 +90,37 @@ def test_update_retries_until_its_write_wins(registry):
     for t in threads:
         t.join()
     assert registry.get("run", "r").body["count"] == 100
+
+
+def _write_records(path, count):
+    reg = SqliteRegistry(path)
+    for i in range(count):
+        reg.put(Record("endpoint", f"e{i}", "", {"i": i}))
+    reg.delete("endpoint", "e0")
+
+
+def test_the_generation_moves_with_every_write_from_any_thread_or_process(tmp_path):
+    # Scoring caches what it read until the generation moves: a write it missed would
+    # leave an endpoint routing to a deployment that changed.
+    path = tmp_path / "registry.sqlite"
+    reader, writer = SqliteRegistry(path), SqliteRegistry(path)
+    seen = reader.generation()
+    assert reader.generation() == seen  # reading changes nothing
+    writer.put(Record("endpoint", "e", "", {"traffic": {}}))
+    assert reader.generation() != seen
+    seen = reader.generation()
+    threading.Thread(target=writer.delete, args=("endpoint", "e")).start()
+    for _ in range(1000):
+        if reader.generation() != seen:
+            break
+        threading.Event().wait(0.01)
+    assert reader.generation() != seen
+    before = reader.generation()
+    ctx = get_context("spawn")
+    procs = [ctx.Process(target=_write_records, args=(path, 20)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    # Three processes, 21 writes each, counted one by one: none lost to another.
+    assert reader.generation() - before == 63
