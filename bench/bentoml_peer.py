@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from bench import venvs
-from bench.models import SavedModel
+from bench.models import SavedModel, flat
 from bench.servers import Server, _answers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,8 +134,4 @@ def body(rows: list[list[float]]) -> dict:
 
 def predictions(reply) -> list:
     """The first output's values, flat (BentoML answers with the array as nested lists)."""
-    return _flat(reply)
-
-
-def _flat(values) -> list:
-    return [v for x in values for v in _flat(x)] if isinstance(values, list) else [values]
+    return flat(reply)

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from bench import venvs
-from bench.models import SavedModel
+from bench.models import SavedModel, flat
 from bench.servers import Server, _answers, _wait, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -149,8 +149,4 @@ def body(rows: list[list[float]]) -> dict:
 
 def predictions(reply: dict) -> list:
     """The first output's values, flat (OIP replies carry them flat with a shape)."""
-    return _flat(reply["outputs"][0]["data"])
-
-
-def _flat(values) -> list:
-    return [v for x in values for v in _flat(x)] if isinstance(values, list) else [values]
+    return flat(reply["outputs"][0]["data"])

@@ -35,6 +35,11 @@ def rows(batch: int) -> np.ndarray:
     return np.resize(x, (batch, N_FEATURES))
 
 
+def flat(values) -> list:
+    """Nested lists (a server's predictions) as one flat list."""
+    return [v for x in values for v in flat(x)] if isinstance(values, list) else [values]
+
+
 def train_sklearn(folder: Path) -> SavedModel:
     import joblib
     from sklearn.linear_model import LogisticRegression

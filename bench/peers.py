@@ -11,7 +11,7 @@ from pathlib import Path
 from types import ModuleType
 
 from bench import bentoml_peer, mlflow_peer, mlserver_peer, servers
-from bench.models import SavedModel
+from bench.models import SavedModel, flat
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Peer:
 
     def predictions(self, reply) -> list:
         if self.module is mlflow_peer:  # {"predictions": [...]}, rows of logits for torch
-            return _flat(reply["predictions"])
+            return flat(reply["predictions"])
         return self.module.predictions(reply)
 
 
@@ -63,10 +63,3 @@ def answers(server: servers.Server, peer: Peer, kind: str, rows: list, expected:
     if [int(v) for v in got] != [int(v) for v in expected]:
         raise RuntimeError(f"{peer.name} answered {got[:8]}... for {kind}, expected "
                            f"{expected[:8]}...")
-
-
-def _flat(values) -> list:
-    out = []
-    for v in values:
-        out.extend(_flat(v) if isinstance(v, list) else [v])
-    return out

@@ -72,11 +72,10 @@ def _score(name: str, body: bytes, headers: dict, *, registry: Registry, blobs: 
 
 @dataclass(frozen=True)
 class _Route:
-    """What scoring reads of an endpoint: its record, its deployments' (None for one
-    that does not exist) and the split, ready to draw from."""
+    """What scoring reads of an endpoint: its deployments' records (None for one that
+    does not exist), the split, ready to draw from, and the mirror."""
 
     name: str
-    endpoint: dict
     deployments: dict
     names: tuple  # deployments taking traffic (> 0 %)
     cumulative: tuple  # their cumulative weights, for random.choices
@@ -92,25 +91,29 @@ _routes: "weakref.WeakKeyDictionary[Registry, dict]" = weakref.WeakKeyDictionary
 def _route(registry: Registry, name: str) -> _Route:
     generation = getattr(registry, "generation", None)
     token = generation() if generation else None
-    known = _routes.get(registry) if token is not None else None
-    if known is None and token is not None:
+    if token is None:  # a registry that cannot say what changed: read every time
+        return _read_route(registry, name)
+    known = _routes.get(registry)
+    if known is None:
         known = _routes.setdefault(registry, {})
-    cached = known.get(name) if known is not None else None
+    cached = known.get(name)
     if cached is not None and cached[0] == token:
         return cached[1]
+    route = _read_route(registry, name)
+    known[name] = (token, route)
+    return route
+
+
+def _read_route(registry: Registry, name: str) -> _Route:
     endpoint = require(registry, "endpoint", name).body
     traffic = {d: p for d, p in (endpoint.get("traffic") or {}).items() if p > 0}
+    mirrored = endpoint.get("mirror_traffic") or {}
     deployments = {}
-    for deployment_name in {**(endpoint.get("traffic") or {}),
-                            **(endpoint.get("mirror_traffic") or {})}:
+    for deployment_name in {**(endpoint.get("traffic") or {}), **mirrored}:
         dep = registry.get("deployment", f"{name}/{deployment_name}")
         deployments[deployment_name] = dep.body if dep is not None else None
-    route = _Route(name, endpoint, deployments, tuple(traffic),
-                   tuple(itertools.accumulate(traffic.values())),
-                   endpoint.get("mirror_traffic") or {})
-    if known is not None:
-        known[name] = (token, route)
-    return route
+    return _Route(name, deployments, tuple(traffic),
+                  tuple(itertools.accumulate(traffic.values())), mirrored)
 
 
 def _serving(route: _Route, registry: Registry,

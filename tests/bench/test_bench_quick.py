@@ -73,3 +73,14 @@ def test_regenerating_replaces_the_tables_and_nothing_else(quick, tmp_path):
     text = target.read_text()
     assert text.count(report.BEGIN) == 1 and "A different CPU" in text
     assert text.endswith("A closing note.\n") and "Prose written by hand." in text
+
+
+def test_the_payload_costs_are_measured_per_batch_and_grow_with_it():
+    from bench import payload
+
+    small, large = payload.measure(1, min_s=0.01, repeats=1), payload.measure(64, min_s=0.01,
+                                                                             repeats=1)
+    assert large["body_kib"] > 20 * small["body_kib"]
+    for key in ("orjson_loads_ms", "np_asarray_ms", "np_fromstring_ms"):
+        assert is_summary(small[key]) and is_summary(large[key])
+    assert large["orjson_loads_ms"]["median"] > small["orjson_loads_ms"]["median"]
